@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "csp_native",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/gemm.cc",
+        "src/native/sparse.cc",
+        "src/native/thread_pool.cc",
+        "src/native/token_layout.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno"]
+    }
+  ]
+}

@@ -1,0 +1,40 @@
+import type { FloatArray } from "../tensor/tensor.js";
+import type { CsrMatrix } from "../tensor/sparse.js";
+
+/**
+ * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
+ * accepts Float64Array) and `native` (the C++ addon, Float32Array only). Everything above this layer
+ * is backend-agnostic TypeScript. All matrices are row-major.
+ */
+export interface Backend {
+  readonly name: "ts" | "native";
+
+  /**
+   * C[m,n] = op(A)·op(B) + (accumulate ? C : 0), where op(A) is A[m,k] or, if transA, A stored [k,m]
+   * transposed; op(B) is B[k,n] or, if transB, B stored [n,k] transposed.
+   * The linear layer uses transB (y = x·Wᵀ with W as [out, in]); its backward uses the other two forms.
+   */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+    accumulate: boolean,
+  ): void;
+
+  /** Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y if accumulate): sparse forward of a linear layer. */
+  spmmNT(m: number, x: Float32Array, w: CsrMatrix, y: Float32Array, accumulate: boolean): void;
+
+  /** DX[m, w.cols] = DY[m, w.rows]·W (+ DX if accumulate): sparse backward to the layer input. */
+  spmmNN(m: number, dy: Float32Array, w: CsrMatrix, dx: Float32Array, accumulate: boolean): void;
+
+  /**
+   * Masked weight gradient (SDDMM): for each nonzero (r, c) of `pattern`,
+   * out[p] = Σ_i DY[i, r]·X[i, c] over i < m. `out` has one entry per nonzero of pattern.
+   */
+  sddmm(m: number, dy: Float32Array, x: Float32Array, pattern: CsrMatrix, out: Float32Array): void;
+}

@@ -1,0 +1,95 @@
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Backend } from "./backend.js";
+import type { FloatArray } from "../tensor/tensor.js";
+import type { CsrMatrix } from "../tensor/sparse.js";
+
+/** The functions the C++ addon (src/native/addon.cc) exports. Arrays are passed without copying. */
+interface NativeAddon {
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    accumulate: boolean,
+  ): void;
+  spmmNT(
+    m: number,
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    rowPtr: Int32Array,
+    colIdx: Int32Array,
+    values: Float32Array,
+    y: Float32Array,
+    accumulate: boolean,
+  ): void;
+  spmmNN(
+    m: number,
+    dy: Float32Array,
+    rows: number,
+    cols: number,
+    rowPtr: Int32Array,
+    colIdx: Int32Array,
+    values: Float32Array,
+    dx: Float32Array,
+    accumulate: boolean,
+  ): void;
+  sddmm(
+    m: number,
+    dy: Float32Array,
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    rowPtr: Int32Array,
+    colIdx: Int32Array,
+    out: Float32Array,
+  ): void;
+}
+
+function findAddon(): string | undefined {
+  // Walk up from this file (src/backend or dist/src/backend) to the package root's build/Release.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, "build", "Release", "csp_native.node");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+function f32(a: FloatArray, what: string): Float32Array {
+  if (!(a instanceof Float32Array)) throw new Error(`native backend: ${what} must be a Float32Array`);
+  return a;
+}
+
+let cached: { backend?: Backend; error?: string } | undefined;
+
+export function loadNativeBackend(): { backend?: Backend; error?: string } {
+  if (cached) return cached;
+  const path = findAddon();
+  if (!path) return (cached = { error: "build/Release/csp_native.node not found (npm install builds it)" });
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    return (cached = { error: `cannot load ${path}: ${(e as Error).message}` });
+  }
+  const backend: Backend = {
+    name: "native",
+    gemm: (transA, transB, m, n, k, a, b, c, accumulate) =>
+      addon.gemm(transA, transB, m, n, k, f32(a, "A"), f32(b, "B"), f32(c, "C"), accumulate),
+    spmmNT: (m, x, w: CsrMatrix, y, accumulate) =>
+      addon.spmmNT(m, x, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, y, accumulate),
+    spmmNN: (m, dy, w: CsrMatrix, dx, accumulate) =>
+      addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
+    sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),
+  };
+  return (cached = { backend });
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { CspError } from "../errors.js";
+import { registerRun } from "./commands/run.js";
+
+const program = new Command();
+program
+  .name("csp")
+  .description(
+    "circuit-sparsity: train weight-sparse transformers, prune them to circuits, and view the circuits",
+  )
+  .showHelpAfterError();
+
+registerRun(program);
+
+/** User-facing failures are one line and a non-zero exit; CSP_DEBUG=1 shows the stack. */
+function report(e: unknown): never {
+  if (process.env.CSP_DEBUG) console.error(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const oneLine = message.split("\n")[0];
+  console.error(e instanceof CspError ? `csp: ${oneLine}` : `csp: internal error: ${oneLine}`);
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch(report);

@@ -1,0 +1,65 @@
+import { Tensor } from "../tensor/tensor.js";
+
+/**
+ * An intervention at a hook point: its result replaces the activation downstream (the reference's
+ * `interventions` semantics). `backward` maps the gradient w.r.t. the result to the gradient w.r.t. the
+ * input; interventions without one can be used only when no gradients are requested.
+ */
+export interface Intervention {
+  forward(input: Tensor): Tensor;
+  backward?(dOutput: Tensor, input: Tensor): Tensor;
+}
+
+/** Every hook point of one forward pass, in the order the reference records them. */
+export function hookNames(nLayer: number): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < nLayer; i++) {
+    for (const s of ["resid_in", "attn.act_in", "attn.k", "attn.q", "attn.v", "attn.y", "attn.resid_delta"]) {
+      names.push(`${i}.${s}`);
+    }
+    for (const s of ["resid_mid", "mlp.act_in", "mlp.post_act", "mlp.resid_delta"]) names.push(`${i}.${s}`);
+  }
+  names.push("final_resid");
+  return names;
+}
+
+/** A hook-name filter with Python `re.match` semantics: the pattern must match at the start. */
+export function hookMatcher(pattern: string | RegExp): RegExp {
+  const source = typeof pattern === "string" ? pattern : pattern.source;
+  return new RegExp(`^(?:${source})`);
+}
+
+/**
+ * Replaces the listed channels (last dimension) by constants at every batch row and position.
+ * The replaced channels pass no gradient back; the others pass it unchanged.
+ */
+export function channelReplace(channels: readonly number[], values: readonly number[]): Intervention {
+  if (channels.length !== values.length) {
+    throw new Error(`channelReplace: ${channels.length} channels but ${values.length} values`);
+  }
+  return {
+    forward(input) {
+      const out = input.clone();
+      const w = input.width;
+      for (let r = 0; r < out.size / w; r++) {
+        for (let c = 0; c < channels.length; c++) out.data[r * w + channels[c]] = values[c];
+      }
+      return out;
+    },
+    backward(dOut) {
+      const d = dOut.clone();
+      const w = d.width;
+      for (let r = 0; r < d.size / w; r++) for (const c of channels) d.data[r * w + c] = 0;
+      return d;
+    },
+  };
+}
+
+/** A forward-only intervention from a plain function (steering, experiments). */
+export function functionIntervention(fn: (t: Tensor) => Tensor): Intervention {
+  return { forward: fn };
+}
+
+export function zerosLikeTensor(t: Tensor): Tensor {
+  return Tensor.zerosLike(t);
+}

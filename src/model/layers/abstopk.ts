@@ -1,0 +1,60 @@
+import type { FloatArray } from "../../tensor/tensor.js";
+import { TorchTopK } from "./nth_element.js";
+
+/**
+ * AbsTopK over the last dimension: in each row of x [N, D] keep the k entries of largest |x| (with their
+ * sign), zero the rest, in place. `kept` [N·D] records the selection for the backward. The selection,
+ * ties included, is PyTorch's (see TorchTopK): a row with fewer than k nonzeros keeps some zeros, and
+ * which ones decides where gradient flows.
+ */
+export function absTopKForward(x: FloatArray, n: number, d: number, k: number, kept: Uint8Array): void {
+  if (k >= d) {
+    kept.fill(1, 0, n * d);
+    return;
+  }
+  const selector = new TorchTopK(d);
+  const abs = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    for (let j = 0; j < d; j++) abs[j] = Math.abs(x[row + j]);
+    selector.select(abs, d, k, kept, row);
+    for (let j = 0; j < d; j++) if (!kept[row + j]) x[row + j] = 0;
+  }
+}
+
+/** dx = dy where kept, 0 elsewhere (in place on dy). */
+export function absTopKBackward(dy: FloatArray, kept: Uint8Array, size: number): void {
+  for (let i = 0; i < size; i++) if (!kept[i]) dy[i] = 0;
+}
+
+/** The k-th largest value of a (1-based k); reorders a. Iterative quickselect, median-of-three. */
+export function kthLargest(a: Float64Array | Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    // median of three as pivot, for sorted and reversed rows
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target];
+  }
+  return a[target];
+}

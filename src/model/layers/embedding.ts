@@ -1,0 +1,33 @@
+import type { FloatArray } from "../../tensor/tensor.js";
+
+/** out[n, :] = table[ids[n], :] for a table [rows, d]; optionally into a column slice of wider rows. */
+export function embeddingForward(
+  table: FloatArray,
+  d: number,
+  ids: Int32Array,
+  out: FloatArray,
+  outStride = d,
+  outOffset = 0,
+): void {
+  for (let n = 0; n < ids.length; n++) {
+    const src = ids[n] * d;
+    const dst = n * outStride + outOffset;
+    for (let j = 0; j < d; j++) out[dst + j] = table[src + j];
+  }
+}
+
+/** dTable[ids[n], :] += dy[n, :] (scatter-add; repeated ids accumulate). */
+export function embeddingBackward(
+  dTable: FloatArray,
+  d: number,
+  ids: Int32Array,
+  dy: FloatArray,
+  dyStride = d,
+  dyOffset = 0,
+): void {
+  for (let n = 0; n < ids.length; n++) {
+    const dst = ids[n] * d;
+    const src = n * dyStride + dyOffset;
+    for (let j = 0; j < d; j++) dTable[dst + j] += dy[src + j];
+  }
+}

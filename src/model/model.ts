@@ -1,0 +1,63 @@
+import { CspError } from "../errors.js";
+import { Tensor, type FloatArray, sameShape, shapeString } from "../tensor/tensor.js";
+import { modelDims, type GPTConfig, type ModelDims } from "./config.js";
+import { parameterSpecs, type ParamSpec } from "./params.js";
+
+/** A GPT: its config, derived dimensions, and every state-dict tensor under the reference names. */
+export interface Model<A extends FloatArray = Float32Array> {
+  config: GPTConfig;
+  dims: ModelDims;
+  specs: ParamSpec[];
+  params: Map<string, Tensor<A>>;
+}
+
+/**
+ * Builds a model from a config and named tensors, checking that every expected tensor is present with
+ * its expected shape. `final_logits_bias` defaults to zeros (the reference's load_model does the same);
+ * `source` names the file in errors. Unexpected tensors are refused: a config that contradicts the
+ * weights must not load silently.
+ */
+export function createModel<A extends FloatArray>(
+  config: GPTConfig,
+  tensors: Map<string, { shape: readonly number[]; data: A }>,
+  source: string,
+  zeros: (n: number) => A,
+): Model<A> {
+  const dims = modelDims(config);
+  const specs = parameterSpecs(config, dims);
+  const params = new Map<string, Tensor<A>>();
+  const expected = new Set(specs.map((s) => s.name));
+  for (const spec of specs) {
+    const t = tensors.get(spec.name);
+    if (!t) {
+      if (spec.name === "final_logits_bias") {
+        params.set(spec.name, new Tensor(zeros(dims.vocab), spec.shape));
+        continue;
+      }
+      throw new CspError(
+        `${source}: missing tensor "${spec.name}" (expected shape ${shapeString(spec.shape)})`,
+      );
+    }
+    if (!sameShape(t.shape, spec.shape)) {
+      throw new CspError(
+        `${source}: tensor "${spec.name}" has shape ${shapeString(t.shape)}, the config implies ${shapeString(spec.shape)}`,
+      );
+    }
+    params.set(spec.name, new Tensor(t.data, spec.shape));
+  }
+  for (const name of tensors.keys()) {
+    if (!expected.has(name)) {
+      throw new CspError(
+        `${source}: unexpected tensor "${name}" (not a parameter of a model with this config)`,
+      );
+    }
+  }
+  return { config, dims, specs, params };
+}
+
+/** The parameter tensor `name`; throws if absent (a programming error: createModel checked them). */
+export function param<A extends FloatArray>(model: Model<A>, name: string): A {
+  const t = model.params.get(name);
+  if (!t) throw new Error(`model has no parameter "${name}"`);
+  return t.data;
+}

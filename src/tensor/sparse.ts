@@ -1,0 +1,47 @@
+/**
+ * Compressed sparse row storage of a [rows, cols] matrix. In the engine a weight W stored PyTorch-style
+ * as [out, in] is held as CSR with rows = out features, so that y = x·Wᵀ walks each output's inputs.
+ */
+export interface CsrMatrix {
+  rows: number;
+  cols: number;
+  /** rowPtr[r]..rowPtr[r+1] index the nonzeros of row r; length rows + 1. */
+  rowPtr: Int32Array;
+  /** Column of each nonzero, ascending within a row; length nnz. */
+  colIdx: Int32Array;
+  values: Float32Array;
+}
+
+export function csrFromDense(dense: ArrayLike<number>, rows: number, cols: number): CsrMatrix {
+  let nnz = 0;
+  for (let i = 0; i < rows * cols; i++) if (dense[i] !== 0) nnz++;
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(nnz);
+  const values = new Float32Array(nnz);
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    rowPtr[r] = p;
+    for (let c = 0; c < cols; c++) {
+      const v = dense[r * cols + c];
+      if (v !== 0) {
+        colIdx[p] = c;
+        values[p] = v;
+        p++;
+      }
+    }
+  }
+  rowPtr[rows] = p;
+  return { rows, cols, rowPtr, colIdx, values };
+}
+
+export function csrToDense(m: CsrMatrix): Float32Array {
+  const out = new Float32Array(m.rows * m.cols);
+  for (let r = 0; r < m.rows; r++) {
+    for (let p = m.rowPtr[r]; p < m.rowPtr[r + 1]; p++) out[r * m.cols + m.colIdx[p]] = m.values[p];
+  }
+  return out;
+}
+
+export function csrNnz(m: CsrMatrix): number {
+  return m.rowPtr[m.rows];
+}

@@ -1,0 +1,65 @@
+/**
+ * A dense, row-major tensor. `data` is Float32Array for the engine; the TypeScript backend also accepts
+ * Float64Array so that backward passes can be checked against finite differences in double precision.
+ */
+export type FloatArray = Float32Array | Float64Array;
+
+export class Tensor<A extends FloatArray = FloatArray> {
+  constructor(
+    readonly data: A,
+    readonly shape: readonly number[],
+  ) {
+    const n = sizeOf(shape);
+    if (n !== data.length) {
+      throw new Error(`tensor shape [${shape.join(", ")}] needs ${n} values, got ${data.length}`);
+    }
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The length of the last dimension. */
+  get width(): number {
+    return this.shape[this.shape.length - 1] ?? 1;
+  }
+
+  /** Same data viewed under another shape of equal size (no copy). */
+  reshape(shape: readonly number[]): Tensor<A> {
+    return new Tensor(this.data, shape);
+  }
+
+  clone(): Tensor<A> {
+    return new Tensor(this.data.slice() as A, this.shape);
+  }
+
+  static zeros(shape: readonly number[], like?: FloatArray): Tensor {
+    const n = sizeOf(shape);
+    const data = like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+    return new Tensor(data, shape);
+  }
+
+  /** A zero tensor of the same array type as `t`, with the given shape (default: t's shape). */
+  static zerosLike(t: Tensor, shape: readonly number[] = t.shape): Tensor {
+    return Tensor.zeros(shape, t.data);
+  }
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** Allocates an array of the same float type as `like`. */
+export function allocLike(like: FloatArray, n: number): FloatArray {
+  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}

@@ -1,0 +1,26 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** ../shared/fixtures next to the repository: numbers produced by the reference implementation. */
+export const FIXTURES = resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures");
+
+export const PARITY_CASES = ["sink-afrac", "dense-plain"] as const;
+
+export function parityDir(name: string): string {
+  const dir = join(FIXTURES, "parity", name);
+  if (!existsSync(dir)) throw new Error(`fixture ${dir} is missing: the shared fixtures must sit beside the repo`);
+  return dir;
+}
+
+/** max |a − b| / max |b|: the fixtures' relative max error. */
+export function relMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return den === 0 ? num : num / den;
+}
