@@ -18,7 +18,18 @@ export interface LoadedModel {
 
 /** Reads a checkpoint directory: config.json (GPTConfig fields) + model.safetensors (reference names). */
 export function loadModel(dir: string): Model {
-  return loadModelWithConfig(dir).model;
+  const loaded = loadModelWithConfig(dir);
+  reportIgnoredKeys(join(dir, CONFIG_FILE), loaded.ignoredKeys);
+  return loaded.model;
+}
+
+const reported = new Set<string>();
+
+/** Says once per file and process which config keys were accepted but have no effect. */
+export function reportIgnoredKeys(file: string, keys: readonly string[]): void {
+  if (keys.length === 0 || reported.has(file)) return;
+  reported.add(file);
+  console.error(`csp: note: ${file}: ignoring keys with no effect on the model: ${keys.join(", ")}`);
 }
 
 export function loadModelWithConfig(dir: string): LoadedModel {

@@ -34,6 +34,10 @@ export function createModel<A extends FloatArray>(
         params.set(spec.name, new Tensor(zeros(dims.vocab), spec.shape));
         continue;
       }
+      if (spec.name === "transformer.wpe.weight" && config.sinusoidal_cat_pos_emb) {
+        params.set(spec.name, new Tensor(sinusoidalTable(dims.blockSize, dims.dPos, zeros), spec.shape));
+        continue;
+      }
       throw new CspError(
         `${source}: missing tensor "${spec.name}" (expected shape ${shapeString(spec.shape)})`,
       );
@@ -44,6 +48,17 @@ export function createModel<A extends FloatArray>(
       );
     }
     params.set(spec.name, new Tensor(t.data, spec.shape));
+  }
+  // A tied model's state dict holds the unembedding twice (same storage); accept the copy if it agrees.
+  const tiedCopy = tensors.get("lm_head.weight");
+  if (config.tied_unembed && tiedCopy) {
+    const wte = params.get("transformer.wte.weight")!.data;
+    if (tiedCopy.data.length !== wte.length || tiedCopy.data.some((v, i) => v !== wte[i])) {
+      throw new CspError(
+        `${source}: tied_unembed is true but "lm_head.weight" differs from "transformer.wte.weight"`,
+      );
+    }
+    expected.add("lm_head.weight");
   }
   for (const name of tensors.keys()) {
     if (!expected.has(name)) {
@@ -60,4 +75,26 @@ export function param<A extends FloatArray>(model: Model<A>, name: string): A {
   const t = model.params.get(name);
   if (!t) throw new Error(`model has no parameter "${name}"`);
   return t.data;
+}
+
+/**
+ * The fixed table of `sinusoidal_cat_pos_emb`: d/2 frequencies whose periods are log-spaced from 4 to
+ * block_size, laid out [sin | cos] and zero-padded to d (an odd d leaves the last column 0).
+ */
+export function sinusoidalTable<A extends FloatArray>(
+  blockSize: number,
+  d: number,
+  zeros: (n: number) => A,
+): A {
+  const table = zeros(blockSize * d);
+  const nFreq = Math.floor(d / 2);
+  for (let f = 0; f < nFreq; f++) {
+    const period = nFreq === 1 ? 4 : 4 * Math.pow(blockSize / 4, f / (nFreq - 1));
+    for (let pos = 0; pos < blockSize; pos++) {
+      const angle = (2 * Math.PI * pos) / period;
+      table[pos * d + f] = Math.sin(angle);
+      table[pos * d + nFreq + f] = Math.cos(angle);
+    }
+  }
+  return table;
 }

@@ -9,7 +9,8 @@ export const PARITY_CASES = ["sink-afrac", "dense-plain"] as const;
 
 export function parityDir(name: string): string {
   const dir = join(FIXTURES, "parity", name);
-  if (!existsSync(dir)) throw new Error(`fixture ${dir} is missing: the shared fixtures must sit beside the repo`);
+  if (!existsSync(dir))
+    throw new Error(`fixture ${dir} is missing: the shared fixtures must sit beside the repo`);
   return dir;
 }
 

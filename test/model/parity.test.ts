@@ -45,7 +45,9 @@ for (const backendName of BACKENDS) {
           const gradKeys = [...expected.keys()].filter((k) => k.startsWith("grad/"));
           expect([...grads.keys()].sort()).toEqual(gradKeys.map((k) => k.slice(5)).sort());
           for (const key of gradKeys) {
-            expect(relMaxError(grads.get(key.slice(5))!.data, expected.get(key)!.data), key).toBeLessThan(1e-4);
+            expect(relMaxError(grads.get(key.slice(5))!.data, expected.get(key)!.data), key).toBeLessThan(
+              1e-4,
+            );
           }
         });
 
