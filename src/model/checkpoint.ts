@@ -3,6 +3,7 @@ import { join, dirname, basename } from "node:path";
 import { CspError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { readSafetensors, writeSafetensors, type StoredTensor, type TensorMap } from "../io/safetensors.js";
+import { decodeSparse, encodeSparse } from "../io/sparse_tensors.js";
 import { parseConfig, type GPTConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
 
@@ -49,7 +50,8 @@ export function loadModelWithConfig(dir: string): LoadedModel {
   // Keys we write next to the GPTConfig fields are not "unknown".
   const { train: _train, ...rest } = raw as Record<string, unknown>;
   const { config, ignoredKeys } = parseConfig(rest, configPath);
-  const tensors = modelTensors(readSafetensors(weightsPath).tensors, weightsPath);
+  const file = readSafetensors(weightsPath);
+  const tensors = modelTensors(decodeSparse(file.tensors, file.metadata, weightsPath), weightsPath);
   return {
     model: createModel(config, tensors, weightsPath, (n) => new Float32Array(n)),
     rawConfig: raw as Record<string, unknown>,
@@ -108,7 +110,9 @@ export function saveCheckpointFiles(
   mkdirSync(tmp, { recursive: true });
   try {
     writeFileAtomic(join(tmp, CONFIG_FILE), JSON.stringify({ ...config, ...extra }, null, 2) + "\n");
-    writeSafetensors(join(tmp, WEIGHTS_FILE), tensors);
+    // Mostly-zero matrices are stored as (indices, values): a weight-sparse model is a few MB, not hundreds.
+    const encoded = encodeSparse(tensors);
+    writeSafetensors(join(tmp, WEIGHTS_FILE), encoded.tensors, encoded.metadata);
     for (const [rel, content] of Object.entries(extraFiles)) writeFileAtomic(join(tmp, rel), content);
     const old = `${tmp}.old`;
     if (existsSync(dir)) renameSync(dir, old);
