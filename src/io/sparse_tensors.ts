@@ -6,7 +6,8 @@ import type { StoredTensor, TensorMap } from "./safetensors.js";
  * Sparse tensors inside an ordinary safetensors file. A tensor `W` whose nonzeros are few is stored as
  * `W.indices` (I32, ascending flat indices of the nonzeros) and `W.values` (F32), with its shape in the
  * header metadata under `sparse:W`. Dense tensors keep their own name. Any safetensors reader can open
- * the file; ours rebuilds the dense tensors.
+ * the file; ours rebuilds the dense tensors. A negative zero comes back as +0 (masking in PyTorch leaves
+ * -0.0 where a weight was zeroed; the sign of a pruned weight carries no information).
  */
 export const SPARSE_METADATA_PREFIX = "sparse:";
 
@@ -17,7 +18,7 @@ export function encodeSparse(tensors: TensorMap): { tensors: TensorMap; metadata
   const out: TensorMap = new Map();
   const metadata: Record<string, string> = {};
   for (const [name, t] of tensors) {
-    const nnz = countStored(t.data);
+    const nnz = countNonzero(t.data);
     if (t.dtype !== "F32" || t.shape.length < 2 || nnz > SPARSE_STORAGE_MAX_DENSITY * t.data.length) {
       out.set(name, t);
       continue;
@@ -26,7 +27,7 @@ export function encodeSparse(tensors: TensorMap): { tensors: TensorMap; metadata
     const values = new Float32Array(nnz);
     let p = 0;
     for (let i = 0; i < t.data.length; i++) {
-      if (!Object.is(t.data[i], 0)) {
+      if (t.data[i] !== 0) {
         indices[p] = i;
         values[p] = t.data[i];
         p++;
@@ -83,13 +84,6 @@ export function decodeSparse(
     out.set(name, { dtype: "F32", shape: dims, data: dense } satisfies StoredTensor);
   }
   return out;
-}
-
-/** Entries that must be stored to restore the tensor bit for bit: nonzeros and negative zeros. */
-function countStored(data: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < data.length; i++) if (!Object.is(data[i], 0)) n++;
-  return n;
 }
 
 export function countNonzero(data: ArrayLike<number>): number {
