@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { CspError } from "../errors.js";
+import { registerConvert } from "./commands/convert.js";
 import { registerRun } from "./commands/run.js";
 
 const program = new Command();
@@ -12,6 +13,7 @@ program
   .showHelpAfterError();
 
 registerRun(program);
+registerConvert(program);
 
 /** User-facing failures are one line and a non-zero exit; CSP_DEBUG=1 shows the stack. */
 function report(e: unknown): never {
