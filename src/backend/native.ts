@@ -6,8 +6,12 @@ import type { Backend } from "./backend.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
 
-/** The functions the C++ addon (src/native/addon.cc) exports. Arrays are passed without copying. */
-interface NativeAddon {
+/**
+ * The functions the C++ addon (src/native/addon.cc) exports. Arrays are passed without copying. Bad
+ * arguments throw TypeError (wrong type) or RangeError (wrong size, index out of range, output sharing
+ * memory with an input) before anything is written.
+ */
+export interface NativeAddon {
   gemm(
     transA: boolean,
     transB: boolean,
@@ -51,6 +55,8 @@ interface NativeAddon {
     colIdx: Int32Array,
     out: Float32Array,
   ): void;
+  /** Returns the kernels' thread count; with n, sets it first (1..64). Results never depend on it. */
+  threads(n?: number): number;
 }
 
 function findAddon(): string | undefined {
@@ -65,13 +71,29 @@ function findAddon(): string | undefined {
 }
 
 function f32(a: FloatArray, what: string): Float32Array {
-  if (!(a instanceof Float32Array)) throw new Error(`native backend: ${what} must be a Float32Array`);
+  if (!(a instanceof Float32Array)) throw new TypeError(`native backend: ${what} must be a Float32Array`);
   return a;
 }
 
-let cached: { backend?: Backend; error?: string } | undefined;
+let cached: { backend?: Backend; addon?: NativeAddon; error?: string } | undefined;
+
+/** The raw addon (for tests and benchmarks), or why it is unavailable. */
+export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
+  return loadNative();
+}
 
 export function loadNativeBackend(): { backend?: Backend; error?: string } {
+  return loadNative();
+}
+
+/** The native kernels' thread count; with n, sets it first. Throws if the addon is unavailable. */
+export function nativeThreads(n?: number): number {
+  const { addon, error } = loadNative();
+  if (!addon) throw new Error(`native addon unavailable: ${error}`);
+  return n === undefined ? addon.threads() : addon.threads(n);
+}
+
+function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string } {
   if (cached) return cached;
   const path = findAddon();
   if (!path) return (cached = { error: "build/Release/csp_native.node not found (npm install builds it)" });
@@ -91,5 +113,5 @@ export function loadNativeBackend(): { backend?: Backend; error?: string } {
       addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
     sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),
   };
-  return (cached = { backend });
+  return (cached = { backend, addon });
 }

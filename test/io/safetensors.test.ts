@@ -62,7 +62,7 @@ describe("safetensors", () => {
     expect(Array.from(back.tensors.get("f64")!.data)).toEqual(vals);
     // 1e-3 and -1/3 are not exact in half precision: nearest halves are 0.0010004 and -0.33325195.
     expect(Array.from(back.tensors.get("f16")!.data)).toEqual([
-      0, 1, -2.5, 65504, 0.0010004043579101562, -0.333251953125,
+      0, 1, -2.5, 65504, 0.0010004043579101563, -0.333251953125,
     ]);
     expect(Array.from(back.tensors.get("bf16")!.data)).toEqual([1, -2, 0.5, 3.140625, 0, 256]);
     expect(Array.from(back.tensors.get("i32")!.data)).toEqual([-1, 0, 2147483647]);

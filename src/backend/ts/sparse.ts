@@ -48,7 +48,7 @@ export function sddmmTs(
   out: Float32Array,
 ): void {
   const { rows, cols, rowPtr, colIdx } = pattern;
-  out.fill(0);
+  out.fill(0, rowPtr[0], rowPtr[rows]);
   for (let i = 0; i < m; i++) {
     for (let r = 0; r < rows; r++) {
       const g = dy[i * rows + r];
