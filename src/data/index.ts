@@ -1,0 +1,25 @@
+/** The Python corpus pipeline: files → train/val split → cached uint16 shards → batches. */
+export { findPythonStdlib } from "./python-stdlib.js";
+export { collectPythonFiles, type CorpusFile } from "./corpus-files.js";
+export { readCorpusDocuments, type CorpusDocument, type CorpusDocuments } from "./corpus-documents.js";
+export { readDocument, type DocumentText, type SkipReason } from "./read-document.js";
+export { splitTrainVal, fnv1a32, DEFAULT_VAL_FRACTION, type TrainValSplit } from "./split.js";
+export { readShard, writeShard, shardBytes } from "./shard.js";
+export {
+  prepareCorpus,
+  loadPreparedShards,
+  DEFAULT_CACHE_DIR,
+  TRAIN_SHARD,
+  VAL_SHARD,
+  MANIFEST_FILE,
+  type CorpusManifest,
+  type PrepareCorpusOptions,
+  type PrepareProgress,
+  type PreparedCorpus,
+} from "./prepare-corpus.js";
+export { BatchLoader, type BatchLoaderOptions, type BatchLoaderState } from "./batch-loader.js";
+export { validationBatches, type ValidationOptions } from "./validation-batches.js";
+export type { TokenBatch } from "./token-batch.js";
+export { unigramEntropy } from "./unigram-entropy.js";
+export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
+export { mixSeed, mulberry32, seededPermutation, uniformInt } from "./seeded-random.js";
