@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { CspError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
 import { registerRun } from "./commands/run.js";
+import { registerTasks } from "./commands/tasks.js";
 import { registerTokenizer } from "./commands/tokenizer.js";
 
 const program = new Command();
@@ -16,6 +17,7 @@ program
 registerRun(program);
 registerConvert(program);
 registerTokenizer(program);
+registerTasks(program);
 
 /** User-facing failures are one line and a non-zero exit; CSP_DEBUG=1 shows the stack. */
 function report(e: unknown): never {

@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { CspError } from "../../errors.js";
+import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
+import { writeTaskJsonl } from "../../tasks/jsonl.js";
+import { loadTokenizer } from "../../tokenizer/index.js";
+
+/** The package root: the nearest ancestor of this file with the project's package.json. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, "package.json");
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "circuit-sparsity"
+    )
+      return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("cannot find the circuit-sparsity package root");
+}
+
+/** Tokenizer of the bundled default model. */
+export function defaultTokenizerDir(): string {
+  return join(packageRoot(), "models", "default", "tokenizer");
+}
+
+/** `csp tasks list`: one line per generator. */
+export function formatTaskList(): string {
+  const names = Object.keys(TASK_GENERATORS);
+  const width = Math.max(...names.map((n) => n.length));
+  return names.map((n) => `${n.padEnd(width)}  ${TASK_GENERATORS[n].description}`).join("\n");
+}
+
+export interface TasksMakeOptions {
+  n: string | number;
+  seed?: string | number;
+  tokenizer?: string;
+  out: string;
+}
+
+function parseInteger(value: string | number, what: string, min: number): number {
+  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new CspError(`${what} must be an integer >= ${min}, got ${value}`);
+  return n;
+}
+
+/**
+ * `csp tasks make NAME`: generates n pairs and writes them atomically; returns the summary line.
+ * `defaultDir` is the tokenizer used without --tokenizer (the default model's).
+ */
+export function tasksMake(name: string, opts: TasksMakeOptions, defaultDir = defaultTokenizerDir()): string {
+  const generator = TASK_GENERATORS[name];
+  if (generator === undefined)
+    throw new CspError(`unknown task "${name}" (known: ${Object.keys(TASK_GENERATORS).join(", ")})`);
+  const n = parseInteger(opts.n, "--n", 1);
+  const seed = parseInteger(opts.seed ?? 0, "--seed", Number.MIN_SAFE_INTEGER);
+  let dir = opts.tokenizer;
+  if (dir === undefined) {
+    dir = defaultDir;
+    if (!existsSync(dir))
+      throw new CspError(
+        `${dir}: the default model's tokenizer is not there; pass --tokenizer DIR (vocab.bpe + encoder.json)`,
+      );
+  }
+  const tokenizer = loadTokenizer(dir);
+  const lines = generator.generate(n, { seed, tokenizer });
+  writeTaskJsonl(opts.out, lines);
+  const test = lines.filter((l) => l.split === "test").length;
+  const first = lines[0];
+  return `wrote ${opts.out}: ${lines.length} ${name} pairs (${lines.length - test} train, ${test} test), targets ${JSON.stringify(first.a_next)} / ${JSON.stringify(first.b_next)}`;
+}
+
+export function registerTasks(program: Command): void {
+  const tasks = program.command("tasks").description("binary next-token tasks for circuit pruning");
+  tasks
+    .command("list")
+    .description("list the built-in task generators")
+    .action(() => console.log(formatTaskList()));
+  tasks
+    .command("make")
+    .description("generate a task file (JSONL, one minimal pair per line)")
+    .argument("<name>", "task name (see `csp tasks list`)")
+    .requiredOption("--n <count>", "number of pairs (the last 20% are the test split)")
+    .option("--seed <int>", "random seed", "0")
+    .option(
+      "--tokenizer <dir>",
+      "tokenizer directory (default: the default model's, models/default/tokenizer)",
+    )
+    .requiredOption("--out <file>", "task file to write")
+    .action((name: string, opts: TasksMakeOptions) => console.log(tasksMake(name, opts)));
+}
