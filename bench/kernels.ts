@@ -1,0 +1,323 @@
+// Kernel benchmark: native vs TypeScript backend, dense GEMM and sparse CSR kernels.
+// Run with `npm run bench:kernels` (builds, then runs dist/bench/kernels.js). Prints the machine, the
+// command and a table; writes the same numbers to bench/kernels-results.json. Takes about a minute.
+//
+// GFLOP/s is 2·(multiply-adds)/time: m·n·k for GEMM and, for the sparse kernels, the *useful*
+// m·nnz (the dense-equivalent rate would be 1/density higher). Times are the median of repeated
+// calls on seeded random data; "best" is the fastest call (less sensitive to other load).
+import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Backend } from "../src/backend/backend.js";
+import { loadNativeBackend, nativeThreads } from "../src/backend/native.js";
+import { tsBackend } from "../src/backend/ts/index.js";
+import { writeFileAtomic } from "../src/io/atomic.js";
+import type { CsrMatrix } from "../src/tensor/sparse.js";
+
+/** How long each measurement runs at least, and how many calls it makes at least. */
+const MIN_SECONDS = 0.4;
+const MIN_CALLS = 3;
+/** The tokens per batch of the native sparse rows; TS runs fewer tokens so the bench stays short. */
+const TOKENS_NATIVE = 2048;
+const TOKENS_TS = 64;
+const DENSITIES = [0.001, 0.01, 0.1];
+/** Sparse weight shapes [out, in]: an attention-sized and an MLP-sized layer. */
+const WEIGHT_SHAPES: [number, number][] = [
+  [512, 2048],
+  [2048, 8192],
+];
+
+interface Timing {
+  /** Median seconds per call. */
+  seconds: number;
+  /** Fastest call, seconds. */
+  bestSeconds: number;
+  calls: number;
+}
+
+interface DenseRow {
+  op: string;
+  mode: string;
+  backend: Backend["name"];
+  m: number;
+  n: number;
+  k: number;
+  gflops: number;
+  bestGflops: number;
+  seconds: number;
+}
+
+interface SparseRow {
+  op: "spmmNT" | "spmmNN" | "sddmm";
+  backend: Backend["name"];
+  tokens: number;
+  rows: number;
+  cols: number;
+  density: number;
+  nnz: number;
+  usefulGflops: number;
+  bestUsefulGflops: number;
+  seconds: number;
+  /** Time of the same-shape dense GEMM on this backend over this kernel's time (native only). */
+  speedupVsDense?: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomF32(n: number, seed: number): Float32Array {
+  const rand = mulberry32(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = 2 * rand() - 1;
+  return out;
+}
+
+/** Each entry is nonzero with probability `density`. */
+function randomCsr(rows: number, cols: number, density: number, seed: number): CsrMatrix {
+  const rand = mulberry32(seed);
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(Math.ceil(rows * cols * density * 1.2) + 64);
+  const values = new Float32Array(colIdx.length);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      if (rand() < density && nnz < colIdx.length) {
+        colIdx[nnz] = c;
+        values[nnz] = 2 * rand() - 1;
+        nnz++;
+      }
+    }
+    rowPtr[r + 1] = nnz;
+  }
+  return { rows, cols, rowPtr, colIdx: colIdx.slice(0, nnz), values: values.slice(0, nnz) };
+}
+
+function time(fn: () => void, minSeconds = MIN_SECONDS, minCalls = MIN_CALLS): Timing {
+  fn(); // warm-up: page faults, scratch buffers, JIT
+  const times: number[] = [];
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (times.length < minCalls || elapsed < minSeconds) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    const t1 = process.hrtime.bigint();
+    times.push(Number(t1 - t0) / 1e9);
+    elapsed = Number(t1 - start) / 1e9;
+  }
+  times.sort((a, b) => a - b);
+  return { seconds: times[Math.floor(times.length / 2)], bestSeconds: times[0], calls: times.length };
+}
+
+const GEMM_MODES = {
+  "x·Wᵀ (NT)": [false, true],
+  "dy·W (NN)": [false, false],
+  "dyᵀ·x (TN)": [true, false],
+} as const;
+type GemmMode = keyof typeof GEMM_MODES;
+
+function benchGemm(backend: Backend, op: string, mode: GemmMode, m: number, n: number, k: number): DenseRow {
+  const [transA, transB] = GEMM_MODES[mode];
+  const a = randomF32(m * k, 1);
+  const b = randomF32(k * n, 2);
+  const c = new Float32Array(m * n);
+  const t = time(
+    () => backend.gemm(transA, transB, m, n, k, a, b, c, false),
+    MIN_SECONDS,
+    backend.name === "ts" ? 2 : MIN_CALLS,
+  );
+  const flops = 2 * m * n * k;
+  return {
+    op,
+    mode,
+    backend: backend.name,
+    m,
+    n,
+    k,
+    gflops: flops / t.seconds / 1e9,
+    bestGflops: flops / t.bestSeconds / 1e9,
+    seconds: t.seconds,
+  };
+}
+
+function benchSparse(
+  backend: Backend,
+  op: SparseRow["op"],
+  tokens: number,
+  w: CsrMatrix,
+  density: number,
+): SparseRow {
+  const x = randomF32(tokens * w.cols, 3);
+  const dy = randomF32(tokens * w.rows, 4);
+  const y = new Float32Array(tokens * w.rows);
+  const dx = new Float32Array(tokens * w.cols);
+  const grad = new Float32Array(w.rowPtr[w.rows]);
+  const call = {
+    spmmNT: () => backend.spmmNT(tokens, x, w, y, false),
+    spmmNN: () => backend.spmmNN(tokens, dy, w, dx, false),
+    sddmm: () => backend.sddmm(tokens, dy, x, w, grad),
+  }[op];
+  const t = time(call);
+  const nnz = w.rowPtr[w.rows];
+  const flops = 2 * tokens * nnz;
+  return {
+    op,
+    backend: backend.name,
+    tokens,
+    rows: w.rows,
+    cols: w.cols,
+    density,
+    nnz,
+    usefulGflops: flops / t.seconds / 1e9,
+    bestUsefulGflops: flops / t.bestSeconds / 1e9,
+    seconds: t.seconds,
+  };
+}
+
+function machine() {
+  let cpuModel = cpus()[0]?.model ?? "unknown";
+  let flags: string[] = [];
+  try {
+    const info = readFileSync("/proc/cpuinfo", "utf8");
+    cpuModel = /^model name\s*:\s*(.*)$/m.exec(info)?.[1] ?? cpuModel;
+    flags = (/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? "").split(/\s+/);
+  } catch {
+    // not Linux: os.cpus() is all there is
+  }
+  const simd = ["avx512f", "avx2", "fma"].filter((f) => flags.includes(f));
+  return {
+    cpuModel,
+    cores: availableParallelism(),
+    simd: simd.join(" ") || "unknown",
+    node: process.version,
+  };
+}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+const fmt = (v: number | undefined, digits = 1) => (v === undefined ? "-" : v.toFixed(digits));
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+
+function main(): void {
+  const native = loadNativeBackend().backend;
+  if (!native) {
+    console.error(`bench/kernels: native addon unavailable: ${loadNativeBackend().error}`);
+    process.exit(1);
+  }
+  const started = Date.now();
+  const info = machine();
+  const command = process.env.npm_lifecycle_event
+    ? `npm run ${process.env.npm_lifecycle_event} (node ${process.argv.slice(1).join(" ")})`
+    : `node ${process.argv.slice(1).join(" ")}`;
+  console.log(`machine: ${info.cpuModel}, ${info.cores} cores (${info.simd}), node ${info.node}`);
+  console.log(`native threads: ${nativeThreads()}`);
+  // Other processes on the machine slow the native kernels (two threads on two cores) the most.
+  const loadAtStart = loadavg()[0];
+  console.log(`load average (1 min) at start: ${loadAtStart.toFixed(2)}`);
+  console.log(`command: ${command}`);
+  console.log("");
+
+  // Dense GEMM: native at full size, TS on fewer rows (its rate barely depends on m).
+  const dense: DenseRow[] = [];
+  const denseCases: {
+    op: string;
+    mode: GemmMode;
+    native: [number, number, number];
+    ts: [number, number, number];
+  }[] = [
+    { op: "square", mode: "x·Wᵀ (NT)", native: [512, 512, 512], ts: [512, 512, 512] },
+    { op: "linear forward", mode: "x·Wᵀ (NT)", native: [2048, 2048, 2048], ts: [64, 2048, 2048] },
+    { op: "linear backward dx", mode: "dy·W (NN)", native: [2048, 2048, 2048], ts: [64, 2048, 2048] },
+    { op: "linear backward dW", mode: "dyᵀ·x (TN)", native: [2048, 2048, 2048], ts: [2048, 64, 2048] },
+  ];
+  console.log("Dense GEMM  (GFLOP/s = 2·m·n·k / median time; best = fastest call)");
+  console.log(
+    `${pad("op", 20)}${pad("mode", 12)}${pad("native m×n×k", 16)}${lpad("native", 9)}${lpad("best", 8)}   ${pad("ts m×n×k", 16)}${lpad("ts", 7)}${lpad("native/ts", 11)}`,
+  );
+  for (const c of denseCases) {
+    const n = benchGemm(native, c.op, c.mode, ...c.native);
+    const t = benchGemm(tsBackend, c.op, c.mode, ...c.ts);
+    dense.push(n, t);
+    console.log(
+      `${pad(c.op, 20)}${pad(c.mode.split(" ")[1], 12)}${pad(c.native.join("×"), 16)}${lpad(fmt(n.gflops), 9)}${lpad(fmt(n.bestGflops), 8)}   ${pad(c.ts.join("×"), 16)}${lpad(fmt(t.gflops, 2), 7)}${lpad(fmt(n.gflops / t.gflops, 0) + "×", 11)}`,
+    );
+  }
+  console.log("");
+
+  // Sparse: the dense GEMM of the same shape, on the native backend, is what sparsity must beat.
+  const sparse: SparseRow[] = [];
+  const denseEquivalent = new Map<string, number>();
+  const sparseOps: {
+    op: SparseRow["op"];
+    mode: GemmMode;
+    dims: (rows: number, cols: number) => [number, number, number];
+  }[] = [
+    { op: "spmmNT", mode: "x·Wᵀ (NT)", dims: (rows, cols) => [TOKENS_NATIVE, rows, cols] },
+    { op: "spmmNN", mode: "dy·W (NN)", dims: (rows, cols) => [TOKENS_NATIVE, cols, rows] },
+    { op: "sddmm", mode: "dyᵀ·x (TN)", dims: (rows, cols) => [rows, cols, TOKENS_NATIVE] },
+  ];
+  console.log(
+    `Sparse CSR kernels  (useful GFLOP/s = 2·tokens·nnz / median time; native ${TOKENS_NATIVE} tokens, ts ${TOKENS_TS} tokens)`,
+  );
+  console.log(
+    `${pad("op", 8)}${pad("W out×in", 11)}${lpad("density", 8)}${lpad("nnz", 10)}${lpad("native", 9)}${lpad("best", 8)}${lpad("ms", 9)}${lpad("ts", 8)}${lpad("native/ts", 11)}${lpad("dense ms", 10)}${lpad("vs dense", 10)}`,
+  );
+  for (const [rows, cols] of WEIGHT_SHAPES) {
+    for (const { op, mode, dims } of sparseOps) {
+      const key = `${op} ${rows}x${cols}`;
+      const d = benchGemm(native, `dense equivalent of ${op}`, mode, ...dims(rows, cols));
+      dense.push(d);
+      denseEquivalent.set(key, d.seconds);
+    }
+    for (const density of DENSITIES) {
+      const w = randomCsr(rows, cols, density, rows * 31 + Math.round(density * 1e4));
+      for (const { op } of sparseOps) {
+        const n = benchSparse(native, op, TOKENS_NATIVE, w, density);
+        const denseSeconds = denseEquivalent.get(`${op} ${rows}x${cols}`)!;
+        n.speedupVsDense = denseSeconds / n.seconds;
+        const t = benchSparse(tsBackend, op, TOKENS_TS, w, density);
+        sparse.push(n, t);
+        console.log(
+          `${pad(op, 8)}${pad(`${rows}×${cols}`, 11)}${lpad(`${density * 100}%`, 8)}${lpad(String(n.nnz), 10)}${lpad(fmt(n.usefulGflops), 9)}${lpad(fmt(n.bestUsefulGflops), 8)}${lpad(fmt(n.seconds * 1e3, 2), 9)}${lpad(fmt(t.usefulGflops, 2), 8)}${lpad(fmt(n.usefulGflops / t.usefulGflops, 0) + "×", 11)}${lpad(fmt(denseSeconds * 1e3, 1), 10)}${lpad(fmt(n.speedupVsDense, 1) + "×", 10)}`,
+        );
+      }
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  console.log("");
+  console.log(`vs dense = time of the dense native GEMM of the same shape / time of the sparse kernel.`);
+  const loadAtEnd = loadavg()[0];
+  console.log(`total ${seconds.toFixed(1)} s; load average (1 min) at end: ${loadAtEnd.toFixed(2)}`);
+
+  const out = join(packageRoot(), "bench", "kernels-results.json");
+  const report = {
+    machine: {
+      ...info,
+      nativeThreads: nativeThreads(),
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadAtEnd,
+    },
+    command,
+    date: new Date().toISOString(),
+    seconds,
+    dense,
+    sparse,
+  };
+  writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`wrote ${out}`);
+}
+
+main();

@@ -1,0 +1,246 @@
+// Node-API surface of the native backend (see src/backend/native.ts for the JS-side signatures).
+// Every argument is checked before any kernel runs: a wrong type throws TypeError, a wrong size or
+// an out-of-range CSR index throws RangeError, so no call from JS can read or write out of bounds.
+// Typed arrays are used in place (no copies); the JS thread blocks until the kernel is done.
+#include <napi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <new>
+#include <string>
+
+#include "gemm.h"
+#include "sparse.h"
+#include "thread_pool.h"
+
+namespace {
+
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
+
+  bool failed() const { return failed_; }
+
+  bool count(size_t n) {
+    if (info_.Length() < n) typeError("expected " + std::to_string(n) + " arguments, got " + std::to_string(info_.Length()));
+    return !failed_;
+  }
+
+  bool boolean(size_t i, const char* name) {
+    if (failed_) return false;
+    if (!info_[i].IsBoolean()) {
+      typeError(std::string(name) + " must be a boolean");
+      return false;
+    }
+    return info_[i].As<Napi::Boolean>().Value();
+  }
+
+  // A non-negative int32 dimension.
+  int dim(size_t i, const char* name) {
+    if (failed_) return 0;
+    if (!info_[i].IsNumber()) {
+      typeError(std::string(name) + " must be a number");
+      return 0;
+    }
+    const double d = info_[i].As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 2147483647.0 && std::floor(d) == d)) {
+      rangeError(std::string(name) + " must be an integer in [0, 2^31), got " + Napi::Number::New(info_.Env(), d).ToString().Utf8Value());
+      return 0;
+    }
+    return static_cast<int>(d);
+  }
+
+  // A Float32Array with at least `need` elements.
+  float* f32(size_t i, const char* name, size_t need, size_t* length = nullptr) {
+    if (failed_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      typeError(std::string(name) + " must be a Float32Array");
+      return nullptr;
+    }
+    Napi::Float32Array a = info_[i].As<Napi::Float32Array>();
+    if (a.ElementLength() < need) {
+      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
+      return nullptr;
+    }
+    if (length) *length = a.ElementLength();
+    return a.Data();
+  }
+
+  // An Int32Array with at least `need` elements.
+  int32_t* i32(size_t i, const char* name, size_t need, size_t* length = nullptr) {
+    if (failed_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+      typeError(std::string(name) + " must be an Int32Array");
+      return nullptr;
+    }
+    Napi::Int32Array a = info_[i].As<Napi::Int32Array>();
+    if (a.ElementLength() < need) {
+      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
+      return nullptr;
+    }
+    if (length) *length = a.ElementLength();
+    return a.Data();
+  }
+
+  // The kernels write `out` while reading `in`; overlapping memory would make the result depend on
+  // the blocking and the thread schedule.
+  void disjoint(const void* out, size_t outBytes, const char* outName, const void* in, size_t inBytes, const char* inName) {
+    if (failed_ || outBytes == 0 || inBytes == 0) return;
+    const uintptr_t o = reinterpret_cast<uintptr_t>(out), p = reinterpret_cast<uintptr_t>(in);
+    if (o < p + inBytes && p < o + outBytes) rangeError(std::string(outName) + " must not share memory with " + inName);
+  }
+
+  // rowPtr[0..rows] nondecreasing from ≥ 0 to ≤ limit, and every column index in [0, cols).
+  void csr(int rows, int cols, const int32_t* ptr, const int32_t* idx, size_t limit) {
+    if (failed_) return;
+    if (ptr[0] < 0) {
+      rangeError("rowPtr[0] must be >= 0, got " + std::to_string(ptr[0]));
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      if (ptr[r + 1] < ptr[r]) {
+        rangeError("rowPtr must be nondecreasing (rowPtr[" + std::to_string(r + 1) + "] < rowPtr[" + std::to_string(r) + "])");
+        return;
+      }
+    }
+    if (static_cast<size_t>(ptr[rows]) > limit) {
+      rangeError("rowPtr[rows] = " + std::to_string(ptr[rows]) + " exceeds the " + std::to_string(limit) + " stored nonzeros");
+      return;
+    }
+    for (int32_t p = ptr[0]; p < ptr[rows]; p++) {
+      if (static_cast<uint32_t>(idx[p]) >= static_cast<uint32_t>(cols)) {
+        rangeError("colIdx[" + std::to_string(p) + "] = " + std::to_string(idx[p]) + " is outside [0, " + std::to_string(cols) + ")");
+        return;
+      }
+    }
+  }
+
+  void typeError(const std::string& msg) { fail(Napi::TypeError::New(info_.Env(), std::string(fn_) + ": " + msg)); }
+  void rangeError(const std::string& msg) { fail(Napi::RangeError::New(info_.Env(), std::string(fn_) + ": " + msg)); }
+  void outOfMemory() { fail(Napi::Error::New(info_.Env(), std::string(fn_) + ": out of memory for scratch buffers")); }
+
+ private:
+  void fail(Napi::Error error) {
+    if (failed_) return;
+    failed_ = true;
+    error.ThrowAsJavaScriptException();
+  }
+
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+  bool failed_ = false;
+};
+
+size_t mul(size_t a, size_t b) { return a * b; }  // dims are < 2^31, so a product of two fits size_t
+
+// Runs a kernel that reports scratch exhaustion by returning false or throwing bad_alloc.
+template <typename F>
+void runKernel(Args& args, F kernel) {
+  bool ok;
+  try {
+    ok = kernel();
+  } catch (const std::bad_alloc&) {
+    ok = false;
+  }
+  if (!ok) args.outOfMemory();
+}
+
+// gemm(transA, transB, m, n, k, a, b, c, accumulate)
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Args args(info, "gemm");
+  if (!args.count(9)) return info.Env().Undefined();
+  const bool ta = args.boolean(0, "transA"), tb = args.boolean(1, "transB");
+  const int m = args.dim(2, "m"), n = args.dim(3, "n"), k = args.dim(4, "k");
+  const float* a = args.f32(5, "A", mul(m, k));
+  const float* b = args.f32(6, "B", mul(k, n));
+  float* c = args.f32(7, "C", mul(m, n));
+  const bool acc = args.boolean(8, "accumulate");
+  args.disjoint(c, mul(m, n) * 4, "C", a, mul(m, k) * 4, "A");
+  args.disjoint(c, mul(m, n) * 4, "C", b, mul(k, n) * 4, "B");
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] { return csp::gemm(ta, tb, m, n, k, a, b, c, acc); });
+  return info.Env().Undefined();
+}
+
+// spmmNT(m, x, rows, cols, rowPtr, colIdx, values, y, accumulate) and
+// spmmNN(m, dy, rows, cols, rowPtr, colIdx, values, dx, accumulate) share their argument shape.
+template <bool kTransposedOut>
+Napi::Value Spmm(const Napi::CallbackInfo& info) {
+  const char* fn = kTransposedOut ? "spmmNN" : "spmmNT";
+  Args args(info, fn);
+  if (!args.count(9)) return info.Env().Undefined();
+  const int m = args.dim(0, "m");
+  const int rows = args.dim(2, "rows"), cols = args.dim(3, "cols");
+  // spmmNT reads X[m, cols] and writes Y[m, rows]; spmmNN reads DY[m, rows] and writes DX[m, cols].
+  const int inWidth = kTransposedOut ? rows : cols, outWidth = kTransposedOut ? cols : rows;
+  const float* in = args.f32(1, kTransposedOut ? "dy" : "x", mul(m, inWidth));
+  const int32_t* ptr = args.i32(4, "rowPtr", static_cast<size_t>(rows) + 1);
+  size_t idxLen = 0, valLen = 0;
+  const int32_t* idx = args.i32(5, "colIdx", 0, &idxLen);
+  const float* val = args.f32(6, "values", 0, &valLen);
+  float* out = args.f32(7, kTransposedOut ? "dx" : "y", mul(m, outWidth));
+  const bool acc = args.boolean(8, "accumulate");
+  args.csr(rows, cols, ptr, idx, std::min(idxLen, valLen));
+  const char* inName = kTransposedOut ? "dy" : "x";
+  const char* outName = kTransposedOut ? "dx" : "y";
+  args.disjoint(out, mul(m, outWidth) * 4, outName, in, mul(m, inWidth) * 4, inName);
+  args.disjoint(out, mul(m, outWidth) * 4, outName, val, valLen * 4, "values");
+  args.disjoint(out, mul(m, outWidth) * 4, outName, idx, idxLen * 4, "colIdx");
+  args.disjoint(out, mul(m, outWidth) * 4, outName, ptr, (static_cast<size_t>(rows) + 1) * 4, "rowPtr");
+  if (args.failed()) return info.Env().Undefined();
+  const csp::CsrView w{rows, cols, ptr, idx, val};
+  runKernel(args, [&] { return kTransposedOut ? csp::spmmNN(m, in, w, out, acc) : csp::spmmNT(m, in, w, out, acc); });
+  return info.Env().Undefined();
+}
+
+// sddmm(m, dy, x, rows, cols, rowPtr, colIdx, out)
+Napi::Value Sddmm(const Napi::CallbackInfo& info) {
+  Args args(info, "sddmm");
+  if (!args.count(8)) return info.Env().Undefined();
+  const int m = args.dim(0, "m");
+  const int rows = args.dim(3, "rows"), cols = args.dim(4, "cols");
+  const float* dy = args.f32(1, "dy", mul(m, rows));
+  const float* x = args.f32(2, "x", mul(m, cols));
+  const int32_t* ptr = args.i32(5, "rowPtr", static_cast<size_t>(rows) + 1);
+  size_t idxLen = 0, outLen = 0;
+  const int32_t* idx = args.i32(6, "colIdx", 0, &idxLen);
+  float* out = args.f32(7, "out", 0, &outLen);
+  args.csr(rows, cols, ptr, idx, std::min(idxLen, outLen));
+  args.disjoint(out, outLen * 4, "out", dy, mul(m, rows) * 4, "dy");
+  args.disjoint(out, outLen * 4, "out", x, mul(m, cols) * 4, "x");
+  args.disjoint(out, outLen * 4, "out", idx, idxLen * 4, "colIdx");
+  args.disjoint(out, outLen * 4, "out", ptr, (static_cast<size_t>(rows) + 1) * 4, "rowPtr");
+  if (args.failed()) return info.Env().Undefined();
+  const csp::CsrView pattern{rows, cols, ptr, idx, nullptr};
+  runKernel(args, [&] { return csp::sddmm(m, dy, x, pattern, out); });
+  return info.Env().Undefined();
+}
+
+// threads() -> current count; threads(n) sets it (1..64) and returns it. Results never depend on it.
+Napi::Value Threads(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && !info[0].IsUndefined()) {
+    Args args(info, "threads");
+    const int n = args.dim(0, "n");
+    if (args.failed()) return info.Env().Undefined();
+    if (n < 1 || n > 64) {
+      args.rangeError("n must be in [1, 64], got " + std::to_string(n));
+      return info.Env().Undefined();
+    }
+    csp::setThreadCount(n);
+  }
+  return Napi::Number::New(info.Env(), csp::threadCount());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
+  exports.Set("spmmNN", Napi::Function::New(env, Spmm<true>, "spmmNN"));
+  exports.Set("sddmm", Napi::Function::New(env, Sddmm, "sddmm"));
+  exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(csp_native, Init)

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+
+namespace csp {
+
+// A CSR matrix [rows, cols] whose arrays the caller has validated: ptr has rows + 1 nondecreasing
+// entries, and every idx[p] for ptr[0] ≤ p < ptr[rows] lies in [0, cols).
+struct CsrView {
+  int rows, cols;
+  const int32_t* ptr;
+  const int32_t* idx;
+  const float* val;
+};
+
+// Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y). Returns false only when scratch memory ran out.
+bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate);
+
+// DX[m, w.cols] = DY[m, w.rows]·W (+ DX).
+bool spmmNN(int m, const float* dy, const CsrView& w, float* dx, bool accumulate);
+
+// out[p] = Σ_{i<m} DY[i, r]·X[i, c] for every nonzero p = (r, c) of the pattern (its val is unused).
+bool sddmm(int m, const float* dy, const float* x, const CsrView& pattern, float* out);
+
+}  // namespace csp
