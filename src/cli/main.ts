@@ -2,9 +2,13 @@
 import { Command } from "commander";
 import { CspError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerEvaluate } from "./commands/evaluate.js";
+import { registerMeans } from "./commands/means.js";
+import { registerPrune } from "./commands/prune.js";
 import { registerRun } from "./commands/run.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTokenizer } from "./commands/tokenizer.js";
+import { registerView } from "./commands/view.js";
 
 const program = new Command();
 program
@@ -18,6 +22,10 @@ registerRun(program);
 registerConvert(program);
 registerTokenizer(program);
 registerTasks(program);
+registerMeans(program);
+registerPrune(program);
+registerEvaluate(program);
+registerView(program);
 
 /** User-facing failures are one line and a non-zero exit; CSP_DEBUG=1 shows the stack. */
 function report(e: unknown): never {

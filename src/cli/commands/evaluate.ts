@@ -1,0 +1,99 @@
+import type { Command } from "commander";
+import { calibrationFromRecord } from "../../circuit/build.js";
+import { evaluateCircuit } from "../../circuit/evaluate.js";
+import { checkCircuitFits, circuitMask, readCircuit } from "../../circuit/read.js";
+import { mixSeed } from "../../data/seeded-random.js";
+import { intFlag } from "../../prune/cli_args.js";
+import { weightsHash } from "../../prune/model_hash.js";
+import { stderrProgress } from "../../prune/progress.js";
+import { setupPrune } from "../../prune/setup.js";
+
+interface EvaluateFlags {
+  model: string;
+  circuit: string;
+  task: string;
+  tokenizer?: string;
+  seed?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+export function registerEvaluate(program: Command): void {
+  program
+    .command("evaluate")
+    .description("test-split sufficiency (circuit alone) and necessity (circuit ablated) of a circuit")
+    .requiredOption("--model <dir>", "checkpoint directory")
+    .requiredOption("--circuit <file>", "circuit file written by csp prune")
+    .requiredOption("--task <file>", "task JSONL")
+    .option("--tokenizer <dir>", "tokenizer directory (default: found next to the model)")
+    .option("--seed <s>", "seed of resample ablation draws", "0")
+    .option("--json", "print the results as one JSON object")
+    .option("--quiet", "no progress output")
+    .action((f: EvaluateFlags) => {
+      const circuit = readCircuit(f.circuit);
+      const progress = stderrProgress(f.quiet || f.json);
+      let meansBar: ReturnType<typeof progress> | undefined;
+      const setup = setupPrune({
+        modelDir: f.model,
+        taskPath: f.task,
+        tokenizerDir: f.tokenizer,
+        ablation: circuit.ablation,
+        control: circuit.control,
+        onMeansProgress: (done, total) => {
+          meansBar ??= progress("random-init means", total);
+          meansBar.update(done);
+        },
+      });
+      meansBar?.stop();
+      checkCircuitFits(circuit, setup.model, setup.layout, f.circuit);
+      if (circuit.model.weights_hash !== weightsHash(setup.model))
+        console.error(`csp: note: ${f.circuit}: the circuit was found on other weights of the same shape`);
+      if (circuit.task.hash !== setup.taskHash)
+        console.error(
+          `csp: note: ${f.circuit}: the circuit was found on another task file (${circuit.task.path})`,
+        );
+      const keep = circuitMask(circuit, setup.layout);
+      const bar = progress("evaluate (test split)", 4);
+      const seed = intFlag("--seed", f.seed, 0, 0);
+      const ev = evaluateCircuit(
+        setup.ctx,
+        setup.test,
+        keep,
+        calibrationFromRecord(circuit.calibration),
+        mixSeed(seed, 0xe7a1),
+        (d) => bar.update(d),
+      );
+      bar.stop();
+      const result = {
+        circuit: f.circuit,
+        task: setup.task.name,
+        split: "test",
+        ablation: circuit.ablation,
+        control: circuit.control,
+        ...ev,
+        target_loss: circuit.target_loss,
+        sufficient: ev.loss_circuit <= circuit.target_loss,
+        nodes: circuit.num_nodes,
+        total_nodes: circuit.total_nodes,
+        edges: circuit.num_edges,
+      };
+      if (f.json) {
+        console.log(JSON.stringify(result));
+        return;
+      }
+      console.log(
+        `${f.circuit} on ${setup.task.name} (test, ${ev.sequences} sequences, ${circuit.ablation} ablation): ` +
+          `${circuit.num_nodes}/${circuit.total_nodes} nodes, ${circuit.num_edges} edges`,
+      );
+      console.log(`  full model            loss ${fmt(ev.loss_full)}  accuracy ${fmt(ev.accuracy_full)}`);
+      console.log(
+        `  circuit only          loss ${fmt(ev.loss_circuit)}  accuracy ${fmt(ev.accuracy_circuit)}  (calibrated ${fmt(ev.loss_calibrated)}; target ${circuit.target_loss})`,
+      );
+      console.log(
+        `  circuit ablated       loss ${fmt(ev.loss_circuit_ablated)}  accuracy ${fmt(ev.accuracy_circuit_ablated)}`,
+      );
+      console.log(`  everything ablated    loss ${fmt(ev.loss_empty)}`);
+    });
+}

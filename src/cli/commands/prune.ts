@@ -1,0 +1,146 @@
+import type { Command } from "commander";
+import { ABLATION_KINDS } from "../../prune/ablation.js";
+import { choiceFlag, intFlag, numFlag } from "../../prune/cli_args.js";
+import {
+  DEFAULT_EFFECTS_PAIRS,
+  DEFAULT_EVAL_PAIRS,
+  DEFAULT_MASK_TRAIN,
+  DEFAULT_MAX_EFFECT_NODES,
+  DEFAULT_REPAIR_ROUNDS,
+  type MaskTrainConfig,
+} from "../../prune/config.js";
+import { PRUNE_METHODS } from "../../prune/prune.js";
+import { stderrProgress } from "../../prune/progress.js";
+import { runPrune } from "../../prune/run.js";
+import { CONTROLS } from "../../prune/setup.js";
+
+interface PruneFlags {
+  model: string;
+  task: string;
+  out: string;
+  tokenizer?: string;
+  targetLoss?: string;
+  ablation?: string;
+  method?: string;
+  search?: string;
+  seed?: string;
+  steps?: string;
+  batch?: string;
+  evalPairs?: string;
+  effectsPairs?: string;
+  maxEffectNodes?: string;
+  repairRounds?: string;
+  control?: string;
+  compareAblations?: boolean;
+  kCoef?: string;
+  lr?: string;
+  initNoiseScale?: string;
+  initNoiseBias?: string;
+  wd?: string;
+  invBeta2?: string;
+  lrWarmupFrac?: string;
+  heavisideTemp?: string;
+  quiet?: boolean;
+}
+
+function maskConfig(f: PruneFlags): MaskTrainConfig {
+  const d = DEFAULT_MASK_TRAIN;
+  const pos = { min: 0, minExclusive: true };
+  return {
+    ...d,
+    seed: intFlag("--seed", f.seed, d.seed, 0),
+    steps: intFlag("--steps", f.steps, d.steps),
+    batch_pairs: intFlag("--batch", f.batch, d.batch_pairs),
+    k_coef: numFlag("--k-coef", f.kCoef, d.k_coef, { min: 0 }),
+    lr: numFlag("--lr", f.lr, d.lr, pos),
+    init_noise_scale: numFlag("--init-noise-scale", f.initNoiseScale, d.init_noise_scale, { min: 0 }),
+    init_noise_bias: numFlag("--init-noise-bias", f.initNoiseBias, d.init_noise_bias, { min: -1, max: 1 }),
+    wd: numFlag("--wd", f.wd, d.wd, { min: 0 }),
+    inv_beta2: numFlag("--inv-beta2", f.invBeta2, d.inv_beta2, { ...pos, max: 1 }),
+    lr_warmup_frac: numFlag("--lr-warmup-frac", f.lrWarmupFrac, d.lr_warmup_frac, { min: 0, max: 1 }),
+    heaviside_temp: numFlag("--heaviside-temp", f.heavisideTemp, d.heaviside_temp, pos),
+  };
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+export function registerPrune(program: Command): void {
+  const d = DEFAULT_MASK_TRAIN;
+  program
+    .command("prune")
+    .description("find a task's circuit: learned node masks, bisection to the target loss, logit calibration")
+    .requiredOption(
+      "--model <dir>",
+      "checkpoint directory (with means.safetensors for mean/resample ablation)",
+    )
+    .requiredOption("--task <file>", "task JSONL (minimal pairs)")
+    .requiredOption("--out <file>", "circuit file to write (JSON)")
+    .option("--target-loss <x>", "mean per-sequence task loss the circuit must reach", "0.15")
+    .option("--ablation <kind>", `what pruned nodes become: ${ABLATION_KINDS.join(" | ")}`, "mean")
+    .option("--method <m>", `node ranking: ${PRUNE_METHODS.join(" | ")}`, "learned")
+    .option("--search <n>", "random hyperparameter search trials around Table 2 (0: one run)", "0")
+    .option("--seed <s>", "seed of everything random", "0")
+    .option("--steps <n>", "mask optimiser steps per run", String(d.steps))
+    .option("--batch <n>", "task pairs per step", String(d.batch_pairs))
+    .option("--eval-pairs <n>", "training pairs the bisection and losses use", String(DEFAULT_EVAL_PAIRS))
+    .option("--effects-pairs <n>", "pairs for node and layer effects", String(DEFAULT_EFFECTS_PAIRS))
+    .option(
+      "--max-effect-nodes <n>",
+      "skip per-node effects above this many circuit nodes",
+      String(DEFAULT_MAX_EFFECT_NODES),
+    )
+    .option(
+      "--repair-rounds <n>",
+      "times the node the bisection stopped at is moved to the front and k bisected again",
+      String(DEFAULT_REPAIR_ROUNDS),
+    )
+    .option("--control <kind>", `faithfulness control: ${CONTROLS.join(" | ")}`)
+    .option(
+      "--compare-ablations",
+      "also prune with the other ablation types and report which reach the target",
+    )
+    .option("--k-coef <x>", "weight of the node count", String(d.k_coef))
+    .option("--lr <x>", "peak learning rate", String(d.lr))
+    .option("--init-noise-scale <x>", "std of the initial mask logits", String(d.init_noise_scale))
+    .option("--init-noise-bias <x>", "mean of the initial mask logits", String(d.init_noise_bias))
+    .option("--wd <x>", "AdamW weight decay", String(d.wd))
+    .option("--inv-beta2 <x>", "1 − Adam β2", String(d.inv_beta2))
+    .option("--lr-warmup-frac <x>", "warmup fraction", String(d.lr_warmup_frac))
+    .option("--heaviside-temp <x>", "surrogate temperature", String(d.heaviside_temp))
+    .option("--tokenizer <dir>", "tokenizer directory (default: found next to the model)")
+    .option("--quiet", "no progress output")
+    .action((f: PruneFlags) => {
+      const mask = maskConfig(f);
+      const result = runPrune({
+        modelDir: f.model,
+        taskPath: f.task,
+        out: f.out,
+        tokenizerDir: f.tokenizer,
+        targetLoss: numFlag("--target-loss", f.targetLoss, 0.15, { min: 0, minExclusive: true }),
+        ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, "mean"),
+        method: choiceFlag("--method", f.method, PRUNE_METHODS, "learned"),
+        search: intFlag("--search", f.search, 0, 0),
+        mask,
+        evalPairs: intFlag("--eval-pairs", f.evalPairs, DEFAULT_EVAL_PAIRS),
+        effectsPairs: intFlag("--effects-pairs", f.effectsPairs, DEFAULT_EFFECTS_PAIRS),
+        maxEffectNodes: intFlag("--max-effect-nodes", f.maxEffectNodes, DEFAULT_MAX_EFFECT_NODES, 0),
+        repairRounds: intFlag("--repair-rounds", f.repairRounds, DEFAULT_REPAIR_ROUNDS, 0),
+        control:
+          f.control === undefined ? undefined : choiceFlag("--control", f.control, CONTROLS, CONTROLS[0]),
+        compareAblations: f.compareAblations,
+        progress: stderrProgress(f.quiet),
+      });
+      const c = result.circuit;
+      const control = c.control ? ` [control: ${c.control.kind}]` : "";
+      console.log(
+        `wrote ${f.out}: ${c.num_nodes}/${c.total_nodes} nodes, ${c.num_edges} edges; ` +
+          `loss full ${fmt(c.loss_full)}, circuit ${fmt(c.loss_circuit)}, calibrated ${fmt(c.loss_calibrated)}; ` +
+          `target ${c.target_loss} ${c.reached ? "reached" : "NOT reached"}${control} (${result.seconds.toFixed(1)}s)`,
+      );
+      for (const row of result.comparison ?? [])
+        console.log(
+          `  ablation ${row.ablation.padEnd(8)} ${row.reached ? "reached    " : "NOT reached"} ` +
+            `${row.num_nodes} nodes, circuit loss ${fmt(row.loss_circuit)} (full ${fmt(row.loss_full)})`,
+        );
+    });
+}

@@ -1,0 +1,44 @@
+import { CspError } from "../errors.js";
+import { loadPreparedShards, prepareCorpus, type PrepareProgress } from "../data/prepare-corpus.js";
+import { findPythonStdlib } from "../data/python-stdlib.js";
+import { readShard } from "../data/shard.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+
+/** Token ids to take means over, and a description of where they came from. */
+export interface MeansTokens {
+  stream: ArrayLike<number>;
+  source: string;
+}
+
+/**
+ * The pretraining text for means: a token shard (raw little-endian uint16, e.g. a prepared corpus's
+ * val.bin), or a corpus (default: the Python standard library, the data module's default corpus)
+ * tokenised through the shared corpus cache. From a corpus, the held-out (validation) side is used when
+ * it holds at least `need` tokens, else the training side.
+ */
+export function meansTokens(opts: {
+  shard?: string;
+  corpus?: string[];
+  tokenizer: () => Tokenizer;
+  vocab: number;
+  need: number;
+  onPrepare?: (p: PrepareProgress) => void;
+}): MeansTokens {
+  if (opts.shard) {
+    const stream = readShard(opts.shard, opts.vocab);
+    return { stream, source: `shard ${opts.shard}` };
+  }
+  const corpus = opts.corpus && opts.corpus.length > 0 ? opts.corpus : [findPythonStdlib()];
+  const tokenizer = opts.tokenizer();
+  if (tokenizer.vocabSize > opts.vocab)
+    throw new CspError(
+      `tokenizer: ${tokenizer.vocabSize} ids do not fit the model's vocabulary of ${opts.vocab}`,
+    );
+  const prepared = prepareCorpus({ corpus, tokenizer, onProgress: opts.onPrepare });
+  const { train, val } = loadPreparedShards(prepared);
+  const useVal = val.length >= opts.need;
+  return {
+    stream: useVal ? val : train,
+    source: `corpus ${corpus.join(", ")} (${useVal ? "validation" : "training"} side, ${prepared.dir})`,
+  };
+}

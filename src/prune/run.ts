@@ -1,0 +1,129 @@
+import { buildCircuit, writeCircuit } from "../circuit/build.js";
+import type { CircuitFile } from "../circuit/format.js";
+import { ABLATION_KINDS, type AblationKind } from "./ablation.js";
+import type { MaskTrainConfig } from "./config.js";
+import { pruneTask, type ProgressFactory, type PruneMethod, type PruneOutcome } from "./prune.js";
+import { modelName, setupPrune, type ControlKind } from "./setup.js";
+
+/** Everything `csp prune` does, as a function (the CLI parses flags into this). */
+export interface PruneJob {
+  modelDir: string;
+  taskPath: string;
+  /** Circuit file to write; omitted: nothing is written. */
+  out?: string;
+  tokenizerDir?: string;
+  targetLoss: number;
+  ablation: AblationKind;
+  method: PruneMethod;
+  /** Random-search trials (0 or 1: a single run at the centre). */
+  search: number;
+  mask: MaskTrainConfig;
+  evalPairs: number;
+  effectsPairs: number;
+  maxEffectNodes: number;
+  repairRounds: number;
+  control?: ControlKind;
+  /** Also prune under the other ablation types and record whether each reaches the target. */
+  compareAblations?: boolean;
+  progress?: ProgressFactory;
+}
+
+/** One ablation type's result in an ablation comparison. */
+export interface AblationComparison {
+  ablation: AblationKind;
+  reached: boolean;
+  num_nodes: number;
+  loss_circuit: number;
+  loss_full: number;
+}
+
+export interface PruneJobResult {
+  circuit: CircuitFile;
+  outcome: PruneOutcome;
+  comparison?: AblationComparison[];
+  seconds: number;
+}
+
+/** The settings recorded in the circuit's prune_config (everything that fixes the result). */
+function pruneConfigRecord(job: PruneJob, meansSource: string | null): Record<string, unknown> {
+  return {
+    ...job.mask,
+    means_source: meansSource,
+    method: job.method,
+    search: job.search,
+    eval_pairs: job.evalPairs,
+    effects_pairs: job.effectsPairs,
+    max_effect_nodes: job.maxEffectNodes,
+    repair_rounds: job.repairRounds,
+    calibration_steps: 16,
+  };
+}
+
+function pruneOnce(job: PruneJob, ablation: AblationKind) {
+  const control = job.control ? { kind: job.control, seed: job.mask.seed } : null;
+  const meansBar: { bar?: ReturnType<ProgressFactory> } = {};
+  const setup = setupPrune({
+    modelDir: job.modelDir,
+    taskPath: job.taskPath,
+    tokenizerDir: job.tokenizerDir,
+    ablation,
+    control,
+    onMeansProgress: (done, total) => {
+      meansBar.bar ??= job.progress?.("random-init means", total);
+      meansBar.bar?.update(done);
+    },
+  });
+  meansBar.bar?.stop();
+  const outcome = pruneTask(setup.ctx, setup.train, {
+    method: job.method,
+    targetLoss: job.targetLoss,
+    mask: job.mask,
+    search: job.search,
+    evalPairs: job.evalPairs,
+    effectsPairs: job.effectsPairs,
+    maxEffectNodes: job.maxEffectNodes,
+    repairRounds: job.repairRounds,
+    progress: job.progress,
+  });
+  return { setup, outcome, control };
+}
+
+/** Prunes a task on a model and (with `out`) writes the circuit file. */
+export function runPrune(job: PruneJob): PruneJobResult {
+  const started = Date.now();
+  const { setup, outcome, control } = pruneOnce(job, job.ablation);
+  const circuit = buildCircuit(
+    {
+      modelPath: job.modelDir,
+      modelName: modelName(job.modelDir),
+      model: setup.model,
+      taskPath: job.taskPath,
+      taskName: setup.task.name,
+      taskHash: setup.taskHash,
+      method: job.method,
+      control,
+      ablation: job.ablation,
+      targetLoss: job.targetLoss,
+      pruneConfig: pruneConfigRecord(job, setup.means?.meta.source ?? null),
+    },
+    setup.layout,
+    outcome,
+  );
+  let comparison: AblationComparison[] | undefined;
+  if (job.compareAblations) {
+    const row = (ablation: AblationKind, o: PruneOutcome): AblationComparison => ({
+      ablation,
+      reached: o.reached,
+      num_nodes: o.k,
+      loss_circuit: o.lossCircuit,
+      loss_full: o.lossFull,
+    });
+    comparison = ABLATION_KINDS.map((a) =>
+      a === job.ablation ? row(a, outcome) : row(a, pruneOnce(job, a).outcome),
+    );
+    (circuit as CircuitFile & { ablation_comparison?: AblationComparison[] }).ablation_comparison =
+      comparison;
+  }
+  if (job.out) writeCircuit(job.out, circuit);
+  return { circuit, outcome, comparison, seconds: (Date.now() - started) / 1000 };
+}

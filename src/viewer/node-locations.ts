@@ -1,0 +1,77 @@
+/**
+ * Circuit node locations and node keys, shared by the server and the browser (no Node or DOM imports).
+ * A location is a hook name (`0.attn.q`, `1.mlp.post_act`, `final_resid`); a node is one channel of a
+ * location, written `loc:index` (the circuit file's edge notation).
+ */
+
+/** The sublayer slots that hold nodes, in drawing order (top to bottom within a layer). */
+export const ATTN_SLOTS = ["act_in", "q", "k", "v", "resid_delta"] as const;
+export const MLP_SLOTS = ["act_in", "post_act", "resid_delta"] as const;
+export const FINAL_RESID = "final_resid";
+
+export type Sublayer = "attn" | "mlp";
+
+/** A parsed location: `final` for final_resid, otherwise its layer, sublayer and slot. */
+export type ParsedLocation =
+  { kind: "final" } | { kind: "block"; layer: number; sublayer: Sublayer; slot: string };
+
+const BLOCK_LOCATION = /^(\d+)\.(attn|mlp)\.([a-z_]+)$/;
+
+/** Parses a node location, or returns undefined when it is not one (e.g. `0.attn.y`, `resid_mid`). */
+export function parseLocation(loc: string): ParsedLocation | undefined {
+  if (loc === FINAL_RESID) return { kind: "final" };
+  const m = BLOCK_LOCATION.exec(loc);
+  if (!m) return undefined;
+  const sublayer = m[2] as Sublayer;
+  const slots: readonly string[] = sublayer === "attn" ? ATTN_SLOTS : MLP_SLOTS;
+  if (!slots.includes(m[3])) return undefined;
+  return { kind: "block", layer: Number(m[1]), sublayer, slot: m[3] };
+}
+
+/** Every node location of a model with nLayer blocks, in forward order. */
+export function nodeLocations(nLayer: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < nLayer; i++) {
+    for (const s of ATTN_SLOTS) out.push(`${i}.attn.${s}`);
+    for (const s of MLP_SLOTS) out.push(`${i}.mlp.${s}`);
+  }
+  out.push(FINAL_RESID);
+  return out;
+}
+
+/** `loc:index`, the key of one node. */
+export function nodeKey(loc: string, index: number): string {
+  return `${loc}:${index}`;
+}
+
+/** Splits `loc:index`; undefined when malformed. */
+export function parseNodeKey(key: string): { loc: string; index: number } | undefined {
+  const colon = key.lastIndexOf(":");
+  if (colon <= 0) return undefined;
+  const index = Number(key.slice(colon + 1));
+  if (!Number.isInteger(index) || index < 0 || key.slice(colon + 1).trim() === "") return undefined;
+  return { loc: key.slice(0, colon), index };
+}
+
+/** `src->dst`, the key of one edge. */
+export function edgeKey(src: string, dst: string): string {
+  return `${src}->${dst}`;
+}
+
+/** The sublayer a location belongs to, as the circuit file's layer_effects key (`0.attn`), if any. */
+export function sublayerOf(loc: string): string | undefined {
+  const p = parseLocation(loc);
+  return p?.kind === "block" ? `${p.layer}.${p.sublayer}` : undefined;
+}
+
+/** Whether the slot is a q, k or v channel (whose head is index // d_head). */
+export function isHeadSlot(slot: string): boolean {
+  return slot === "q" || slot === "k" || slot === "v";
+}
+
+/** Natural order of sublayers: 0.attn, 0.mlp, 1.attn, ... */
+export function compareSublayers(a: string, b: string): number {
+  const [la, sa] = a.split(".");
+  const [lb, sb] = b.split(".");
+  return Number(la) - Number(lb) || (sa === sb ? 0 : sa === "attn" ? -1 : 1);
+}

@@ -1,0 +1,224 @@
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { calibrationFromRecord } from "../circuit/build.js";
+import type { CircuitFile } from "../circuit/format.js";
+import { checkCircuitFits, readCircuit } from "../circuit/read.js";
+import { mixSeed } from "../data/seeded-random.js";
+import { CspError } from "../errors.js";
+import { loadModel } from "../model/checkpoint.js";
+import type { Model } from "../model/model.js";
+import { spreadWindows } from "../prune/means.js";
+import { nodeLayout, type NodeLayout } from "../prune/nodes.js";
+import { spreadIndices } from "../prune/prune.js";
+import { findTokenizerDir, setupPrune, type PruneSetup } from "../prune/setup.js";
+import type { TaskSequence } from "../prune/task_data.js";
+import type { Calibration } from "../prune/task_loss.js";
+import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
+import type { Tokenizer } from "../tokenizer/tokenizer.js";
+import type { CircuitEntry, ModelInfo, SessionInfo } from "./api-types.js";
+import { readSampleTokens, type Windows } from "./samples.js";
+
+/** What `csp view` was pointed at. Only these files are ever read. */
+export interface ViewerOptions {
+  /** Circuit files written by `csp prune`. */
+  circuits: readonly string[];
+  /** Model directory; default: each circuit's model.path. */
+  model?: string;
+  /** Task JSONL; default: each circuit's task.path. */
+  task?: string;
+  /** Tokenizer directory; default: found next to the model (as csp prune does). */
+  tokenizer?: string;
+  /** Token shard (uint16) for pretraining snippets. */
+  shard?: string;
+  /** Corpus files or directories for pretraining snippets (used when no shard is given). */
+  corpus?: readonly string[];
+  /** Number of pretraining windows (default 64) and their length (default min(64, block_size)). */
+  windows?: number;
+  windowLength?: number;
+}
+
+/** What live evaluation of one circuit needs: the pruning setup, the evaluation pairs, calibration. */
+export interface LiveEnv {
+  setup: PruneSetup;
+  /** The sequences (A, B of each pair) the circuit file's losses were measured on. */
+  evalSeqs: TaskSequence[];
+  calibration: Calibration;
+  /** Seed of resample-ablation draws, as pruning used it. */
+  draw: number;
+}
+
+interface LoadedCircuit {
+  entry: CircuitEntry;
+  file?: CircuitFile;
+  modelDir?: string;
+  live?: LiveEnv;
+}
+
+/** A value or the one-line reason it is missing. */
+type Maybe<T> = { value: T; error?: undefined } | { value?: undefined; error: string };
+
+function attempt<T>(f: () => T): Maybe<T> {
+  try {
+    return { value: f() };
+  } catch (e) {
+    if (e instanceof CspError) return { error: e.message.split("\n")[0] };
+    throw e;
+  }
+}
+
+/**
+ * A path written inside a circuit file: absolute as is; relative to the working directory when it
+ * exists there, else relative to the circuit file's directory.
+ */
+function locate(path: string, circuitFile: string): string {
+  if (isAbsolute(path) || existsSync(path)) return path;
+  return resolve(dirname(circuitFile), path);
+}
+
+/**
+ * Everything the viewer serves, loaded once at start. A file that cannot be used is recorded with its
+ * one-line problem instead of stopping the server: the page shows it.
+ */
+export class Workspace {
+  readonly circuits: LoadedCircuit[] = [];
+  /** The model drawn (the first circuit's); others must have the same shape. */
+  readonly model: Maybe<{ model: Model; dir: string; layout: NodeLayout }>;
+  readonly tokenizer?: Tokenizer;
+  readonly windows?: Maybe<Windows>;
+  readonly samplesLabel?: string;
+  private readonly setups = new Map<string, Maybe<PruneSetup>>();
+
+  constructor(readonly options: ViewerOptions) {
+    for (const [id, file] of options.circuits.entries()) {
+      const r = attempt(() => readCircuit(file));
+      const c: LoadedCircuit = { entry: { id, file, error: r.error }, file: r.value };
+      if (r.value) c.modelDir = options.model ?? locate(r.value.model.path, file);
+      this.circuits.push(c);
+    }
+    const first = this.circuits.find((c) => c.file);
+    const modelDir = options.model ?? first?.modelDir;
+    this.model = modelDir
+      ? attempt(() => {
+          const model = loadModel(modelDir);
+          return { model, dir: modelDir, layout: nodeLayout(model.dims) };
+        })
+      : { error: "no model: pass --model DIR or a circuit file whose model.path exists" };
+    const m = this.model.value;
+    const tok = attempt(() =>
+      m || options.tokenizer ? loadTokenizer(findTokenizerDir(m?.dir ?? "", options.tokenizer)) : undefined,
+    );
+    this.tokenizer = tok.value;
+
+    for (const c of this.circuits) {
+      if (!c.file) continue;
+      if (!m) {
+        c.entry.error = this.model.error;
+        continue;
+      }
+      const fits = attempt(() => checkCircuitFits(c.file!, m.model, m.layout, c.entry.file));
+      if (fits.error) {
+        c.entry.error = fits.error;
+        c.file = undefined;
+        continue;
+      }
+      c.entry.nodes = c.file.num_nodes;
+      c.entry.edges = c.file.num_edges;
+      c.entry.lossCalibrated = c.file.loss_calibrated;
+      const live = attempt(() => this.liveEnv(c.file!, c.entry.file, c.modelDir!));
+      c.live = live.value;
+      c.entry.liveError = live.error;
+    }
+
+    if (m && (options.shard || options.corpus?.length)) {
+      this.samplesLabel = options.shard ?? options.corpus!.join(", ");
+      this.windows = attempt(() => {
+        const tokens = readSampleTokens(
+          { shard: options.shard, corpus: options.corpus },
+          m.model.dims.vocab,
+          this.tokenizer,
+        );
+        const t = Math.min(options.windowLength ?? 64, m.model.dims.blockSize, tokens.length);
+        const ids = spreadWindows(tokens, options.windows ?? 64, t, this.samplesLabel!);
+        return { ids, n: ids.length / t, t };
+      });
+    } else {
+      const means = this.circuits.find((c) => c.live?.setup.means)?.live?.setup.means;
+      if (means) {
+        this.samplesLabel = `the ${means.count} windows of ${m!.dir}/means.safetensors`;
+        this.windows = { value: { ids: means.windows, n: means.count, t: means.length } };
+      }
+    }
+  }
+
+  /** The pruning setup of a circuit's (model, task, ablation, control), shared between circuit files. */
+  private liveEnv(file: CircuitFile, source: string, modelDir: string): LiveEnv {
+    const taskPath = this.options.task ?? locate(file.task.path, source);
+    const key = JSON.stringify([modelDir, taskPath, this.options.tokenizer, file.ablation, file.control]);
+    let setup = this.setups.get(key);
+    if (!setup) {
+      setup = attempt(() =>
+        setupPrune({
+          modelDir,
+          taskPath,
+          tokenizerDir: this.options.tokenizer,
+          ablation: file.ablation,
+          control: file.control,
+        }),
+      );
+      this.setups.set(key, setup);
+    }
+    if (!setup.value) throw new CspError(setup.error);
+    const seqs = file.eval.split === "test" ? setup.value.test : setup.value.train;
+    const pairs = spreadIndices(seqs.length / 2, file.eval.pairs);
+    const seed = Number((file.prune_config as { seed?: unknown }).seed ?? 0);
+    return {
+      setup: setup.value,
+      evalSeqs: pairs.flatMap((p) => [seqs[2 * p], seqs[2 * p + 1]]),
+      calibration: calibrationFromRecord(file.calibration),
+      draw: mixSeed(Number.isFinite(seed) ? seed : 0, 0x5eed),
+    };
+  }
+
+  /** The loaded circuit with this id, or a CspError saying why it cannot be shown. */
+  circuit(id: number): LoadedCircuit & { file: CircuitFile } {
+    const c = this.circuits[id];
+    if (!c) throw new CspError(`no circuit with id ${id}`);
+    if (!c.file) throw new CspError(c.entry.error ?? `${c.entry.file}: cannot be used`);
+    return c as LoadedCircuit & { file: CircuitFile };
+  }
+
+  /** The circuit's live-evaluation environment, or a CspError saying why there is none. */
+  live(id: number): LiveEnv {
+    const c = this.circuit(id);
+    if (!c.live) throw new CspError(c.entry.liveError ?? `${c.entry.file}: cannot be evaluated`);
+    return c.live;
+  }
+
+  requireModel(): { model: Model; dir: string; layout: NodeLayout } {
+    if (!this.model.value) throw new CspError(this.model.error!);
+    return this.model.value;
+  }
+
+  session(): SessionInfo {
+    const m = this.model.value;
+    const model: ModelInfo | undefined = m && {
+      path: m.dir,
+      nLayer: m.model.dims.nLayer,
+      nHead: m.model.dims.nHead,
+      dHead: m.model.dims.dHead,
+      dModel: m.model.dims.dModel,
+      dMlp: m.model.dims.dMlp,
+      dModelIn: m.model.dims.dModelIn,
+      vocab: m.model.dims.vocab,
+      blockSize: m.model.dims.blockSize,
+    };
+    return {
+      circuits: this.circuits.map((c) => c.entry),
+      model,
+      modelError: this.model.error,
+      tokenizer: this.tokenizer !== undefined,
+      samples: this.windows?.value ? this.samplesLabel : undefined,
+      samplesError: this.windows?.error,
+    };
+  }
+}
