@@ -4,6 +4,7 @@
       "target_name": "csp_native",
       "sources": [
         "src/native/addon.cc",
+        "src/native/activations.cc",
         "src/native/gemm.cc",
         "src/native/sparse.cc",
         "src/native/thread_pool.cc",

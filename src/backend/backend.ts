@@ -37,4 +37,16 @@ export interface Backend {
    * out[p] = Σ_i DY[i, r]·X[i, c] over i < m. `out` has one entry per nonzero of pattern.
    */
   sddmm(m: number, dy: Float32Array, x: Float32Array, pattern: CsrMatrix, out: Float32Array): void;
+
+  /**
+   * AbsTopK on each row of x [n, d], in place: keep the k largest |x| (PyTorch's selection, ties
+   * included), zero the rest; kept [n·d] receives 1 for kept entries, 0 otherwise.
+   */
+  absTopK(x: FloatArray, n: number, d: number, k: number, kept: Uint8Array): void;
+
+  /** out = GELU(x) with the exact erf, over `size` entries. */
+  gelu(x: FloatArray, out: FloatArray, size: number): void;
+
+  /** dx = dy·GELU'(x), over `size` entries. */
+  geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, size: number): void;
 }

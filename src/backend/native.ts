@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend } from "./backend.js";
+import { tsBackend } from "./ts/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
 
@@ -12,6 +13,9 @@ import type { CsrMatrix } from "../tensor/sparse.js";
  * memory with an input) before anything is written.
  */
 export interface NativeAddon {
+  absTopK(x: Float32Array, n: number, d: number, k: number, kept: Uint8Array): void;
+  gelu(x: Float32Array, out: Float32Array, size: number): void;
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, size: number): void;
   gemm(
     transA: boolean,
     transB: boolean,
@@ -112,6 +116,17 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
     spmmNN: (m, dy, w: CsrMatrix, dx, accumulate) =>
       addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
     sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),
+    // Float64 data (finite-difference checks) takes the TypeScript kernels.
+    absTopK: (x, n, d, k, kept) =>
+      x instanceof Float32Array ? addon.absTopK(x, n, d, k, kept) : tsBackend.absTopK(x, n, d, k, kept),
+    gelu: (x, out, size) =>
+      x instanceof Float32Array && out instanceof Float32Array
+        ? addon.gelu(x, out, size)
+        : tsBackend.gelu(x, out, size),
+    geluBackward: (x, dy, dx, size) =>
+      x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array
+        ? addon.geluBackward(x, dy, dx, size)
+        : tsBackend.geluBackward(x, dy, dx, size),
   };
   return (cached = { backend, addon });
 }

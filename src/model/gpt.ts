@@ -3,11 +3,11 @@ import { CspError } from "../errors.js";
 import { Tensor, allocLike, type FloatArray } from "../tensor/tensor.js";
 import { topkCount, type Loctype } from "./config.js";
 import type { Intervention } from "./hooks.js";
-import { absTopKBackward, absTopKForward } from "./layers/abstopk.js";
+import { absTopKBackward } from "./layers/abstopk.js";
 import { attentionBackward, attentionForward } from "./layers/attention.js";
 import { crossEntropy } from "./layers/cross_entropy.js";
 import { embeddingBackward, embeddingForward } from "./layers/embedding.js";
-import { geluBackward, geluForward, reluBackward, reluForward } from "./layers/gelu.js";
+import { reluBackward, reluForward } from "./layers/gelu.js";
 import { layerNormBackward, layerNormForward } from "./layers/layernorm.js";
 import { linearBackward, linearForward } from "./layers/linear.js";
 import { rmsNormBackward, rmsNormForward } from "./layers/rmsnorm.js";
@@ -166,7 +166,7 @@ export function forward<A extends FloatArray>(
     const frac = dims.afrac[loc];
     if (frac === undefined) return undefined;
     const kept = new Uint8Array(n * width);
-    absTopKForward(x, n, width, topkCount(frac, width), kept);
+    be.absTopK(x, n, width, topkCount(frac, width), kept);
     return kept;
   };
 
@@ -280,7 +280,7 @@ export function forward<A extends FloatArray>(
       out: u,
     });
     const aRaw = alloc(n * dims.dMlp);
-    if (config.activation_type === "gelu") geluForward(u, aRaw, aRaw.length);
+    if (config.activation_type === "gelu") be.gelu(u, aRaw, aRaw.length);
     else reluForward(u, aRaw, aRaw.length);
     const keptNeuron = topk("mlp_neuron", aRaw, dims.dMlp);
     const a = hook(`${li}.mlp.post_act`, aRaw, dims.dMlp, hc);
@@ -564,7 +564,7 @@ export function backward<A extends FloatArray>(
     let dAct = hookBack(h("mlp.post_act"), dA, dims.dMlp);
     if (L.keptNeuron) absTopKBackward(dAct, L.keptNeuron, dAct.length);
     const dU = alloc(n * dims.dMlp);
-    if (config.activation_type === "gelu") geluBackward(L.u, dAct, dU, dU.length);
+    if (config.activation_type === "gelu") be.geluBackward(L.u, dAct, dU, dU.length);
     else reluBackward(L.u, dAct, dU, dU.length);
     const dH2 = alloc(n * dIn);
     linearBackward(be, {

@@ -10,6 +10,7 @@
 #include <new>
 #include <string>
 
+#include "activations.h"
 #include "gemm.h"
 #include "sparse.h"
 #include "thread_pool.h"
@@ -80,6 +81,21 @@ class Args {
       return nullptr;
     }
     if (length) *length = a.ElementLength();
+    return a.Data();
+  }
+
+  // A Uint8Array with at least `need` elements.
+  uint8_t* u8(size_t i, const char* name, size_t need) {
+    if (failed_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      typeError(std::string(name) + " must be a Uint8Array");
+      return nullptr;
+    }
+    Napi::Uint8Array a = info_[i].As<Napi::Uint8Array>();
+    if (a.ElementLength() < need) {
+      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
+      return nullptr;
+    }
     return a.Data();
   }
 
@@ -217,6 +233,45 @@ Napi::Value Sddmm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// absTopK(x, n, d, k, kept): in place on x [n, d]; kept [n·d] receives the selection.
+Napi::Value AbsTopK(const Napi::CallbackInfo& info) {
+  Args args(info, "absTopK");
+  if (!args.count(5)) return info.Env().Undefined();
+  const int n = args.dim(1, "n"), d = args.dim(2, "d"), k = args.dim(3, "k");
+  float* x = args.f32(0, "x", mul(n, d));
+  uint8_t* kept = args.u8(4, "kept", mul(n, d));
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] {
+    csp::absTopK(x, n, d, k, kept);
+    return true;
+  });
+  return info.Env().Undefined();
+}
+
+// gelu(x, out, size) / geluBackward(x, dy, dx, size)
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  Args args(info, "gelu");
+  if (!args.count(3)) return info.Env().Undefined();
+  const int size = args.dim(2, "size");
+  const float* x = args.f32(0, "x", size);
+  float* out = args.f32(1, "out", size);
+  if (args.failed()) return info.Env().Undefined();
+  csp::geluForward(x, out, size);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "geluBackward");
+  if (!args.count(4)) return info.Env().Undefined();
+  const int size = args.dim(3, "size");
+  const float* x = args.f32(0, "x", size);
+  const float* dy = args.f32(1, "dy", size);
+  float* dx = args.f32(2, "dx", size);
+  if (args.failed()) return info.Env().Undefined();
+  csp::geluBackward(x, dy, dx, size);
+  return info.Env().Undefined();
+}
+
 // threads() -> current count; threads(n) sets it (1..64) and returns it. Results never depend on it.
 Napi::Value Threads(const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && !info[0].IsUndefined()) {
@@ -237,6 +292,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
   exports.Set("spmmNN", Napi::Function::New(env, Spmm<true>, "spmmNN"));
   exports.Set("sddmm", Napi::Function::New(env, Sddmm, "sddmm"));
+  exports.Set("absTopK", Napi::Function::New(env, AbsTopK, "absTopK"));
+  exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   return exports;
 }

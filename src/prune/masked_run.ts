@@ -9,9 +9,10 @@ import { contrastLoss, type CandidateLogits, type Calibration } from "./task_los
 
 /** What every masked forward needs: the model, its nodes and the replacement values. */
 export interface PruneContext {
-  model: Model;
+  /** Float32 in use; float64 for finite-difference checks of the mask gradients. */
+  model: Model<FloatArray>;
   /** The same model with no trained parameters, so backward computes activation gradients only. */
-  frozen: Model;
+  frozen: Model<FloatArray>;
   layout: NodeLayout;
   baselines: BaselineSource;
 }
@@ -21,7 +22,7 @@ export interface PruneContext {
  * (a third of the cost). A learnable bigram table stays a parameter because backward writes its gradient
  * unconditionally; that gradient is cheap and ignored.
  */
-export function frozenModel(model: Model): Model {
+export function frozenModel<A extends FloatArray>(model: Model<A>): Model<A> {
   return {
     ...model,
     specs: model.specs.map((s) => (s.name === "bigram_table" ? s : { ...s, role: "buffer" as const })),

@@ -1,3 +1,4 @@
+import type { Model } from "../model/model.js";
 import { circuitMask } from "../circuit/read.js";
 import { CspError } from "../errors.js";
 import { maskedLosses, type PruneContext } from "../prune/masked_run.js";
@@ -78,7 +79,7 @@ function editedContext(live: LiveEnv, ed: EditedCircuit): PruneContext {
   if (ed.offEdges.length === 0) return ctx;
   const means = live.setup.means?.values;
   const kind = ctx.baselines.kind;
-  const model = withEdgesAblated(ctx.model, ed.offEdges, (loc, i) =>
+  const model = withEdgesAblated(ctx.model as Model, ed.offEdges, (loc, i) =>
     kind === "zero" || !means ? 0 : means.get(loc)![i],
   );
   return { ...ctx, model, frozen: model };

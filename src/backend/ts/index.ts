@@ -1,6 +1,8 @@
 import type { Backend } from "../backend.js";
 import { gemmTs } from "./gemm.js";
 import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
+import { absTopKForward } from "../../model/layers/abstopk.js";
+import { geluBackward, geluForward } from "../../model/layers/gelu.js";
 
 export const tsBackend: Backend = {
   name: "ts",
@@ -8,4 +10,7 @@ export const tsBackend: Backend = {
   spmmNT: spmmNTTs,
   spmmNN: spmmNNTs,
   sddmm: sddmmTs,
+  absTopK: absTopKForward,
+  gelu: geluForward,
+  geluBackward: geluBackward,
 };
