@@ -9,9 +9,10 @@ import { crossEntropy } from "./layers/cross_entropy.js";
 import { embeddingBackward, embeddingForward } from "./layers/embedding.js";
 import { reluBackward, reluForward } from "./layers/gelu.js";
 import { layerNormBackward, layerNormForward } from "./layers/layernorm.js";
-import { linearBackward, linearForward } from "./layers/linear.js";
+import { linearBackward, linearForward, type WeightGradMode } from "./layers/linear.js";
 import { rmsNormBackward, rmsNormForward } from "./layers/rmsnorm.js";
 import { param, type Model } from "./model.js";
+import { DEFAULT_SPARSE_THRESHOLD, invalidateSparseWeight, sparseWeight } from "./sparse_weights.js";
 
 export interface ForwardOptions {
   /** Next-token targets [B·T]; -1 is ignored. With targets the result has a mean cross-entropy loss. */
@@ -25,6 +26,27 @@ export interface ForwardOptions {
   /** Also record d loss / d activation at recorded hook points in backward(). */
   saveHookGrads?: boolean;
   backend?: Backend;
+  /**
+   * Linear weights (Float32) whose density is at most this run on the sparse kernels, forward and
+   * backward (default DEFAULT_SPARSE_THRESHOLD; 0: always dense gemm; 1: sparse for every one).
+   */
+  sparseThreshold?: number;
+  /** Default for backward()'s weightGrad. */
+  weightGrad?: WeightGradMode;
+}
+
+export interface BackwardOptions {
+  /** Backpropagate this d loss / d logits [B·T·V] instead of the forward's cross-entropy's. */
+  dLogits?: FloatArray;
+  backend?: Backend;
+  /** As in ForwardOptions; defaults to the forward pass's. */
+  sparseThreshold?: number;
+  /**
+   * Gradient of a weight on the sparse path: "dense" (default) at every entry, as the reference, so
+   * pruned weights can regrow; "masked" only at its current nonzeros (SDDMM, cost ∝ N·nnz), zero
+   * elsewhere. A tied unembedding always gets the dense gradient (its embedding part is dense anyway).
+   */
+  weightGrad?: WeightGradMode;
 }
 
 export interface ForwardResult {
@@ -105,6 +127,8 @@ export interface ForwardCache {
   finalHook: HookCache;
   saveHookGrads: boolean;
   record?: RegExp;
+  sparseThreshold: number;
+  weightGrad?: WeightGradMode;
 }
 
 /** Runs the GPT on inputIds [B, T], operation for operation as the reference (spec A.3). */
@@ -128,6 +152,10 @@ export function forward<A extends FloatArray>(
   }
   const like = param(model, "transformer.wte.weight");
   const alloc = (len: number) => allocLike(like, len);
+  const sparseThreshold = opts.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD;
+  /** The sparse form of linear weight `name` [rows, cols] when it takes the sparse path. */
+  const sparseOf = (name: string, rows: number, cols: number) =>
+    sparseWeight(param(model, name), rows, cols, sparseThreshold);
   const keep = opts.keepCache ?? false;
   const hooks = new Map<string, Tensor>();
   const interventions = opts.interventions;
@@ -225,6 +253,7 @@ export function forward<A extends FloatArray>(
       dIn,
       dOut: 3 * D,
       out: qkv,
+      sparse: sparseOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
     });
     let q = alloc(n * D);
     let k = alloc(n * D);
@@ -256,6 +285,7 @@ export function forward<A extends FloatArray>(
       dIn: D,
       dOut: dims.dModel,
       out: o,
+      sparse: sparseOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
     });
     const keptOut1 = topk("attn_out", o, dims.dModel);
     const oDelta = hook(`${li}.attn.resid_delta`, o, dims.dModel, hc);
@@ -278,6 +308,7 @@ export function forward<A extends FloatArray>(
       dIn,
       dOut: dims.dMlp,
       out: u,
+      sparse: sparseOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
     });
     const aRaw = alloc(n * dims.dMlp);
     if (config.activation_type === "gelu") be.gelu(u, aRaw, aRaw.length);
@@ -293,6 +324,7 @@ export function forward<A extends FloatArray>(
       dIn: dims.dMlp,
       dOut: dims.dModel,
       out: m,
+      sparse: sparseOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
     });
     const keptOut2 = topk("mlp_out", m, dims.dModel);
     const mDelta = hook(`${li}.mlp.resid_delta`, m, dims.dModel, hc);
@@ -339,9 +371,8 @@ export function forward<A extends FloatArray>(
   const normF = norm(xFinal, n, dims.dModel, "transformer.ln_f", zF, dims.dModel, 0);
   const V = dims.vocab;
   const logits = alloc(n * V);
-  const unembed = config.tied_unembed
-    ? param(model, "transformer.wte.weight")
-    : param(model, "lm_head.weight");
+  const unembedName = config.tied_unembed ? "transformer.wte.weight" : "lm_head.weight";
+  const unembed = param(model, unembedName);
   linearForward(be, {
     x: zF,
     w: unembed,
@@ -350,6 +381,7 @@ export function forward<A extends FloatArray>(
     dIn: dims.dModel,
     dOut: V,
     out: logits,
+    sparse: sparseOf(unembedName, V, dims.dModel),
   });
   if (config.enable_bigram_table) {
     const table = param(model, "bigram_table");
@@ -385,6 +417,8 @@ export function forward<A extends FloatArray>(
       finalHook: finalStore.get("final_resid")!,
       saveHookGrads: opts.saveHookGrads ?? false,
       record: opts.record,
+      sparseThreshold,
+      weightGrad: opts.weightGrad,
     };
   }
   return result;
@@ -420,7 +454,7 @@ export function forward<A extends FloatArray>(
 export function backward<A extends FloatArray>(
   model: Model<A>,
   fwd: ForwardResult,
-  opts: { dLogits?: FloatArray; backend?: Backend } = {},
+  opts: BackwardOptions = {},
 ): BackwardResult {
   const cache = fwd.cache;
   if (!cache) throw new Error("backward() needs a forward pass made with keepCache: true");
@@ -438,6 +472,13 @@ export function backward<A extends FloatArray>(
       grads.set(spec.name, new Tensor(alloc(spec.shape.reduce((p, q) => p * q, 1)), spec.shape));
   const g = (name: string): FloatArray | undefined => grads.get(name)?.data;
   const hookGrads = new Map<string, Tensor>();
+  const sparseThreshold = opts.sparseThreshold ?? cache.sparseThreshold;
+  const weightGrad = opts.weightGrad ?? cache.weightGrad ?? "dense";
+  /** The sparse path of linear weight `name` [rows, cols], when it takes one. */
+  const sparseOf = (name: string, rows: number, cols: number) => ({
+    sparse: sparseWeight(param(model, name), rows, cols, sparseThreshold),
+    weightGrad,
+  });
   const D = dims.dAttn;
   const dIn = dims.dModelIn;
   const V = dims.vocab;
@@ -536,6 +577,8 @@ export function backward<A extends FloatArray>(
     dOut: V,
     dx: dZ,
     dw: g(unembedName),
+    sparse: sparseOf(unembedName, V, dims.dModel).sparse,
+    weightGrad: config.tied_unembed ? "dense" : weightGrad,
   });
   let dx = alloc(n * dims.dModel);
   normBack(cache.normF, n, dims.dModel, "transformer.ln_f", dZ, dims.dModel, 0, dx);
@@ -560,6 +603,7 @@ export function backward<A extends FloatArray>(
       dx: dA,
       dw: g(`${pre}.mlp.c_proj.weight`),
       db: g(`${pre}.mlp.c_proj.bias`),
+      ...sparseOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
     });
     let dAct = hookBack(h("mlp.post_act"), dA, dims.dMlp);
     if (L.keptNeuron) absTopKBackward(dAct, L.keptNeuron, dAct.length);
@@ -577,6 +621,7 @@ export function backward<A extends FloatArray>(
       dx: dH2,
       dw: g(`${pre}.mlp.c_fc.weight`),
       db: g(`${pre}.mlp.c_fc.bias`),
+      ...sparseOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
     });
     dAct = hookBack(h("mlp.act_in"), dH2, dIn);
     if (L.keptIn2) absTopKBackward(dAct, L.keptIn2, dAct.length);
@@ -598,6 +643,7 @@ export function backward<A extends FloatArray>(
       dx: dY,
       dw: g(`${pre}.attn.c_proj.weight`),
       db: g(`${pre}.attn.c_proj.bias`),
+      ...sparseOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
     });
     const dYRaw = hookBack(h("attn.y"), dY, D);
     const dQ = alloc(n * D);
@@ -638,6 +684,7 @@ export function backward<A extends FloatArray>(
       dx: dH1,
       dw: g(`${pre}.attn.c_attn.weight`),
       db: g(`${pre}.attn.c_attn.bias`),
+      ...sparseOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
     });
     dAct = hookBack(h("attn.act_in"), dH1, dIn);
     if (L.keptIn1) absTopKBackward(dAct, L.keptIn1, dAct.length);
@@ -660,5 +707,8 @@ export function backward<A extends FloatArray>(
       }
     }
   }
+  // The caller differentiated these weights to change them (an optimizer step writes them in place
+  // next): their sparse forms must be rebuilt from the dense data before the next use.
+  for (const name of grads.keys()) invalidateSparseWeight(param(model, name));
   return { grads, hookGrads };
 }

@@ -1,7 +1,14 @@
 import type { Backend } from "../../backend/backend.js";
 import type { FloatArray } from "../../tensor/tensor.js";
+import type { SparseLinearWeight } from "../sparse_weights.js";
 
-/** y[N, out] = x[N, in]·Wᵀ + b, with W stored [out, in] as in PyTorch. */
+/** How a sparse weight's gradient is computed: at every entry (zeros can regrow), or only at its nonzeros. */
+export type WeightGradMode = "dense" | "masked";
+
+/**
+ * y[N, out] = x[N, in]·Wᵀ + b, with W stored [out, in] as in PyTorch. With `sparse` (W's CSR, same
+ * values as w) and Float32 data the product runs on the sparse kernel: cost ∝ N·nnz(W).
+ */
 export function linearForward(
   be: Backend,
   o: {
@@ -12,18 +19,25 @@ export function linearForward(
     dIn: number;
     dOut: number;
     out: FloatArray;
+    sparse?: SparseLinearWeight;
   },
 ): void {
   const { x, w, b, n, dIn, dOut, out } = o;
   if (b) {
     for (let i = 0; i < n; i++) out.set(b, i * dOut);
   }
-  be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
+  if (o.sparse && x instanceof Float32Array && out instanceof Float32Array) {
+    be.spmmNT(n, x, o.sparse.csr, out, b !== undefined);
+  } else {
+    be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
+  }
 }
 
 /**
  * dx[N, in] (+)= dy[N, out]·W;  dW[out, in] += dyᵀ·x;  db[out] += Σ_n dy.
- * Any of dx / dw / db may be omitted when that gradient is not needed.
+ * Any of dx / dw / db may be omitted when that gradient is not needed. With `sparse` and Float32
+ * data, dx runs on the sparse kernel (spmmNT with Wᵀ's CSR); dW stays the full dense product unless
+ * weightGrad is "masked", which computes it only at W's nonzeros (SDDMM) and leaves the rest of dW as is.
  */
 export function linearBackward(
   be: Backend,
@@ -38,13 +52,45 @@ export function linearBackward(
     accumulateDx?: boolean;
     dw?: FloatArray;
     db?: FloatArray;
+    sparse?: SparseLinearWeight;
+    weightGrad?: WeightGradMode;
   },
 ): void {
   const { dy, x, w, n, dIn, dOut } = o;
-  if (o.dx) be.gemm(false, false, n, dIn, dOut, dy, w, o.dx, o.accumulateDx ?? false);
-  if (o.dw) be.gemm(true, false, dOut, dIn, n, dy, x, o.dw, true);
+  const sparse = o.sparse && dy instanceof Float32Array && x instanceof Float32Array ? o.sparse : undefined;
+  if (o.dx) {
+    if (sparse && o.dx instanceof Float32Array) {
+      be.spmmNT(n, dy as Float32Array, sparse.transposed(), o.dx, o.accumulateDx ?? false);
+    } else {
+      be.gemm(false, false, n, dIn, dOut, dy, w, o.dx, o.accumulateDx ?? false);
+    }
+  }
+  if (o.dw) {
+    if (sparse && o.weightGrad === "masked") {
+      maskedWeightGrad(be, n, dy as Float32Array, x as Float32Array, sparse, o.dw);
+    } else {
+      be.gemm(true, false, dOut, dIn, n, dy, x, o.dw, true);
+    }
+  }
   if (o.db) {
     const db = o.db;
     for (let i = 0; i < n; i++) for (let j = 0; j < dOut; j++) db[j] += dy[i * dOut + j];
+  }
+}
+
+/** dW[r, c] += Σ_n dy[n, r]·x[n, c] at the nonzeros (r, c) of W only. */
+function maskedWeightGrad(
+  be: Backend,
+  n: number,
+  dy: Float32Array,
+  x: Float32Array,
+  sparse: SparseLinearWeight,
+  dw: FloatArray,
+): void {
+  const { rows, cols, rowPtr, colIdx } = sparse.csr;
+  const atNonzeros = new Float32Array(rowPtr[rows]);
+  be.sddmm(n, dy, x, sparse.csr, atNonzeros);
+  for (let r = 0; r < rows; r++) {
+    for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) dw[r * cols + colIdx[p]] += atNonzeros[p];
   }
 }

@@ -1,0 +1,193 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { getBackend, type Backend } from "../../src/backend/index.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
+import { loadModel } from "../../src/model/checkpoint.js";
+import { backward, forward } from "../../src/model/gpt.js";
+import { hookMatcher } from "../../src/model/hooks.js";
+import type { Model } from "../../src/model/model.js";
+import {
+  linearWeightNames,
+  markWeightsChanged,
+  sparseWeight,
+  transposeCsr,
+} from "../../src/model/sparse_weights.js";
+import { csrFromDense, csrToDense } from "../../src/tensor/sparse.js";
+import { Tensor } from "../../src/tensor/tensor.js";
+import { BACKENDS, useBackend } from "../helpers/backends.js";
+import { PARITY_CASES, parityDir, relMaxError } from "../helpers/fixtures.js";
+
+/** A copy of `model` whose linear weights keep only entries where a seeded hash says so (~1 in 3). */
+function sparsified(model: Model): Model {
+  const params = new Map(model.params);
+  let seed = 12345;
+  for (const name of linearWeightNames(model)) {
+    const t = model.params.get(name)!.clone();
+    for (let i = 0; i < t.data.length; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      if (seed % 3 !== 0) t.data[i] = 0;
+    }
+    params.set(name, t);
+  }
+  return { ...model, params };
+}
+
+/** The backend with call counters on the linear-layer kernels. */
+function counting(be: Backend): { be: Backend; calls: Record<string, number> } {
+  const calls: Record<string, number> = { gemm: 0, spmmNT: 0, spmmNN: 0, sddmm: 0 };
+  return {
+    calls,
+    be: {
+      ...be,
+      gemm: (...a) => (calls.gemm++, be.gemm(...a)),
+      spmmNT: (...a) => (calls.spmmNT++, be.spmmNT(...a)),
+      spmmNN: (...a) => (calls.spmmNN++, be.spmmNN(...a)),
+      sddmm: (...a) => (calls.sddmm++, be.sddmm(...a)),
+    },
+  };
+}
+
+for (const backendName of BACKENDS) {
+  describe(`sparse weight path (${backendName} backend)`, () => {
+    beforeAll(() => useBackend(backendName));
+    for (const name of PARITY_CASES) {
+      describe(name, () => {
+        const dir = parityDir(name);
+        const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
+        const model = loadModel(dir);
+        const ids = expected.get("input_ids")!.data as Int32Array;
+        const targets = expected.get("targets")!.data as Int32Array;
+        const [b, t] = expected.get("input_ids")!.shape;
+
+        it("forced on, matches the reference: logits, hooks, dense gradients", () => {
+          const { be, calls } = counting(getBackend());
+          const fwd = forward(model, ids, b, t, {
+            targets,
+            record: hookMatcher(".*"),
+            keepCache: true,
+            sparseThreshold: 1,
+            backend: be,
+          });
+          // Every linear layer went sparse: no dense product at all in the forward.
+          expect(calls.gemm).toBe(0);
+          expect(calls.spmmNT).toBe(4 * model.dims.nLayer + 1);
+          expect(relMaxError(fwd.logits.data, expected.get("logits")!.data)).toBeLessThan(1e-5);
+          const hookKeys = [...expected.keys()].filter((k) => k.startsWith("hook/"));
+          expect(hookKeys.length).toBe(2 * 11 + 1);
+          for (const key of hookKeys) {
+            const got = fwd.hooks.get(key.slice(5))!;
+            expect(relMaxError(got.data, expected.get(key)!.data), key).toBeLessThan(1e-5);
+          }
+          const { grads } = backward(model, fwd, { backend: be });
+          // dx of each linear layer on the sparse kernel, dW as the dense product.
+          expect(calls.spmmNT).toBe(2 * (4 * model.dims.nLayer + 1));
+          expect(calls.gemm).toBe(4 * model.dims.nLayer + 1);
+          const gradKeys = [...expected.keys()].filter((k) => k.startsWith("grad/"));
+          expect([...grads.keys()].sort()).toEqual(gradKeys.map((k) => k.slice(5)).sort());
+          for (const key of gradKeys) {
+            const got = grads.get(key.slice(5))!.data;
+            expect(relMaxError(got, expected.get(key)!.data), key).toBeLessThan(1e-4);
+          }
+        });
+
+        it("masked weight gradients equal the dense ones at the nonzeros and are 0 elsewhere", () => {
+          const sparse = sparsified(model);
+          const run = () => forward(sparse, ids, b, t, { targets, keepCache: true, sparseThreshold: 0.5 });
+          const dense = backward(sparse, run(), { weightGrad: "dense" }).grads;
+          const { be, calls } = counting(getBackend());
+          const masked = backward(sparse, run(), { weightGrad: "masked", backend: be }).grads;
+          expect(calls.gemm).toBe(0);
+          expect(calls.sddmm).toBe(4 * model.dims.nLayer + 1);
+          const linear = new Set(linearWeightNames(sparse));
+          for (const [key, g] of dense) {
+            const m = masked.get(key)!.data;
+            if (!linear.has(key)) {
+              expect(relMaxError(m, g.data), key).toBeLessThan(1e-6);
+              continue;
+            }
+            const w = sparse.params.get(key)!.data;
+            let zerosSeen = 0;
+            let maxErr = 0;
+            let scale = 0;
+            for (let i = 0; i < w.length; i++) {
+              scale = Math.max(scale, Math.abs(g.data[i]));
+              if (w[i] === 0) {
+                zerosSeen++;
+                expect(m[i], `${key}[${i}]`).toBe(0);
+              } else {
+                maxErr = Math.max(maxErr, Math.abs(m[i] - g.data[i]));
+              }
+            }
+            expect(zerosSeen, key).toBeGreaterThan(w.length / 2);
+            expect(maxErr / scale, key).toBeLessThan(1e-5);
+            // The dense gradient is nonzero where the weight is zero, or this proves nothing.
+            expect(relMaxError(m, g.data), key).toBeGreaterThan(1e-3);
+          }
+        });
+      });
+    }
+  });
+}
+
+describe("sparse weight cache", () => {
+  const dir = parityDir("dense-plain");
+  const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
+  const ids = expected.get("input_ids")!.data as Int32Array;
+  const targets = expected.get("targets")!.data as Int32Array;
+  const [b, t] = expected.get("input_ids")!.shape;
+  beforeAll(() => useBackend("ts"));
+
+  it("takes the sparse form only at or below the density threshold", () => {
+    const w = new Float32Array([1, 0, 0, 0, 0, 2, 0, 3]); // density 3/8
+    expect(sparseWeight(w, 2, 4, 0.25)).toBeUndefined();
+    expect(sparseWeight(w, 2, 4, 0)).toBeUndefined();
+    const s = sparseWeight(w, 2, 4, 0.375)!;
+    expect(Array.from(csrToDense(s.csr))).toEqual([1, 0, 0, 0, 0, 2, 0, 3]);
+    expect(Array.from(csrToDense(s.transposed()))).toEqual([1, 0, 0, 2, 0, 0, 0, 3]);
+    expect(sparseWeight(new Float64Array(w), 2, 4, 1)).toBeUndefined();
+  });
+
+  it("transposeCsr matches the CSR of the transposed matrix", () => {
+    const rows = 7;
+    const cols = 5;
+    const dense = new Float32Array(rows * cols);
+    const denseT = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) {
+        const v = (r * 3 + c * 5) % 4 === 0 ? r * 10 + c + 1 : 0;
+        dense[r * cols + c] = v;
+        denseT[c * rows + r] = v;
+      }
+    expect(transposeCsr(csrFromDense(dense, rows, cols))).toEqual(csrFromDense(denseT, cols, rows));
+  });
+
+  it("rebuilds after markWeightsChanged, and after backward(); serves the cached form otherwise", () => {
+    const model = sparsified(loadModel(dir));
+    const opts = { sparseThreshold: 1 };
+    const base = forward(model, ids, b, t, opts).logits.data;
+    const lm = model.params.get("lm_head.weight")!.data;
+    const old = lm.slice();
+    for (let i = 0; i < lm.length; i++) lm[i] *= 2;
+    const dense = forward(model, ids, b, t, { sparseThreshold: 0 }).logits.data;
+    expect(relMaxError(dense, base)).toBeGreaterThan(1e-2);
+    // Written in place without notice: the cached CSR still holds the old values.
+    expect(relMaxError(forward(model, ids, b, t, opts).logits.data, base)).toBe(0);
+    markWeightsChanged(model, ["lm_head.weight"]);
+    expect(relMaxError(forward(model, ids, b, t, opts).logits.data, dense)).toBeLessThan(1e-6);
+    // backward() forgets the forms of the weights it differentiates: the optimizer writes them next.
+    const fwd = forward(model, ids, b, t, { ...opts, targets, keepCache: true });
+    backward(model, fwd);
+    lm.set(old);
+    expect(relMaxError(forward(model, ids, b, t, opts).logits.data, base)).toBeLessThan(1e-6);
+    // A model sharing the tensor shares its form; a replaced tensor gets its own.
+    const copy = { ...model, params: new Map(model.params) };
+    copy.params.set(
+      "lm_head.weight",
+      new Tensor(
+        lm.map((v) => v * 2),
+        [...model.params.get("lm_head.weight")!.shape],
+      ),
+    );
+    expect(relMaxError(forward(copy, ids, b, t, opts).logits.data, dense)).toBeLessThan(1e-6);
+  });
+});
