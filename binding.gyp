@@ -5,6 +5,7 @@
       "sources": [
         "src/native/addon.cc",
         "src/native/activations.cc",
+        "src/native/attention.cc",
         "src/native/gemm.cc",
         "src/native/sparse.cc",
         "src/native/thread_pool.cc",

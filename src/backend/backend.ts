@@ -1,5 +1,6 @@
 import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
+import type { AttentionDims } from "../model/layers/attention.js";
 
 /**
  * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
@@ -49,4 +50,30 @@ export interface Backend {
 
   /** dx = dy·GELU'(x), over `size` entries. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, size: number): void;
+
+  /** Causal attention with optional sink (see model/layers/attention.ts for the formulas). */
+  attentionForward(
+    dims: AttentionDims,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    sink: FloatArray | undefined,
+    y: FloatArray,
+    probs: FloatArray,
+    pSink: FloatArray | undefined,
+  ): void;
+
+  attentionBackward(
+    dims: AttentionDims,
+    dy: FloatArray,
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    probs: FloatArray,
+    pSink: FloatArray | undefined,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    dSink: FloatArray | undefined,
+  ): void;
 }

@@ -13,6 +13,35 @@ import type { CsrMatrix } from "../tensor/sparse.js";
  * memory with an input) before anything is written.
  */
 export interface NativeAddon {
+  attentionForward(
+    b: number,
+    t: number,
+    nHead: number,
+    dHead: number,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    sink: Float32Array | null,
+    y: Float32Array,
+    probs: Float32Array,
+    pSink: Float32Array | null,
+  ): void;
+  attentionBackward(
+    b: number,
+    t: number,
+    nHead: number,
+    dHead: number,
+    dy: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    probs: Float32Array,
+    pSink: Float32Array | null,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    dSink: Float32Array | null,
+  ): void;
   absTopK(x: Float32Array, n: number, d: number, k: number, kept: Uint8Array): void;
   gelu(x: Float32Array, out: Float32Array, size: number): void;
   geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, size: number): void;
@@ -74,6 +103,16 @@ function findAddon(): string | undefined {
   return undefined;
 }
 
+/** Float32 throughout (or absent): the native kernels apply; Float64 goes to the TypeScript oracle. */
+function allF32(...arrays: (FloatArray | undefined)[]): boolean {
+  return arrays.every((a) => a === undefined || a instanceof Float32Array);
+}
+
+/** An optional array for the addon (callers checked allF32 first). */
+function orNull(a: FloatArray | undefined): Float32Array | null {
+  return (a as Float32Array | undefined) ?? null;
+}
+
 function f32(a: FloatArray, what: string): Float32Array {
   if (!(a instanceof Float32Array)) throw new TypeError(`native backend: ${what} must be a Float32Array`);
   return a;
@@ -127,6 +166,46 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
       x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array
         ? addon.geluBackward(x, dy, dx, size)
         : tsBackend.geluBackward(x, dy, dx, size),
+    attentionForward: (d, q, k, v, sink, y, probs, pSink) => {
+      if (!allF32(q, k, v, sink, y, probs, pSink))
+        return tsBackend.attentionForward(d, q, k, v, sink, y, probs, pSink);
+      const [q32, k32, v32, y32, p32] = [q, k, v, y, probs] as Float32Array[];
+      addon.attentionForward(
+        d.b,
+        d.t,
+        d.nHead,
+        d.dHead,
+        q32,
+        k32,
+        v32,
+        orNull(sink),
+        y32,
+        p32,
+        orNull(pSink),
+      );
+    },
+    attentionBackward: (d, dy, q, k, v, probs, pSink, dq, dk, dv, dSink) => {
+      if (!allF32(dy, q, k, v, probs, pSink, dq, dk, dv, dSink)) {
+        return tsBackend.attentionBackward(d, dy, q, k, v, probs, pSink, dq, dk, dv, dSink);
+      }
+      const [dy32, q32, k32, v32, p32, dq32, dk32, dv32] = [dy, q, k, v, probs, dq, dk, dv] as Float32Array[];
+      addon.attentionBackward(
+        d.b,
+        d.t,
+        d.nHead,
+        d.dHead,
+        dy32,
+        q32,
+        k32,
+        v32,
+        p32,
+        orNull(pSink),
+        dq32,
+        dk32,
+        dv32,
+        orNull(dSink),
+      );
+    },
   };
   return (cached = { backend, addon });
 }

@@ -4,7 +4,6 @@ import { Tensor, allocLike, type FloatArray } from "../tensor/tensor.js";
 import { topkCount, type Loctype } from "./config.js";
 import type { Intervention } from "./hooks.js";
 import { absTopKBackward } from "./layers/abstopk.js";
-import { attentionBackward, attentionForward } from "./layers/attention.js";
 import { crossEntropy } from "./layers/cross_entropy.js";
 import { embeddingBackward, embeddingForward } from "./layers/embedding.js";
 import { reluBackward, reluForward } from "./layers/gelu.js";
@@ -274,7 +273,7 @@ export function forward<A extends FloatArray>(
     const probs = alloc(b * dims.nHead * t * t);
     const pSink = sink ? alloc(b * dims.nHead * t) : undefined;
     const yRaw = alloc(n * D);
-    attentionForward({ b, t, nHead: dims.nHead, dHead: dims.dHead }, q, k, v, sink, yRaw, probs, pSink);
+    be.attentionForward({ b, t, nHead: dims.nHead, dHead: dims.dHead }, q, k, v, sink, yRaw, probs, pSink);
     const y = hook(`${li}.attn.y`, yRaw, D, hc);
     const o = alloc(n * dims.dModel);
     linearForward(be, {
@@ -649,7 +648,7 @@ export function backward<A extends FloatArray>(
     const dQ = alloc(n * D);
     const dK = alloc(n * D);
     const dV = alloc(n * D);
-    attentionBackward(
+    be.attentionBackward(
       { b, t, nHead: dims.nHead, dHead: dims.dHead },
       dYRaw,
       L.q,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "activations.h"
+#include "attention.h"
 #include "gemm.h"
 #include "sparse.h"
 #include "thread_pool.h"
@@ -272,6 +273,57 @@ Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A Float32Array argument that may be null or undefined (the attention sink is optional).
+float* optionalF32(Args& args, const Napi::CallbackInfo& info, size_t i, const char* name, size_t need) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return args.f32(i, name, need);
+}
+
+// attentionForward(b, t, nHead, dHead, q, k, v, sink?, y, probs, pSink?)
+Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  Args args(info, "attentionForward");
+  if (!args.count(11)) return info.Env().Undefined();
+  const csp::AttentionDims d{args.dim(0, "b"), args.dim(1, "t"), args.dim(2, "nHead"), args.dim(3, "dHead")};
+  const size_t act = mul(mul(d.b, d.t), mul(d.nHead, d.dHead));
+  const float* q = args.f32(4, "q", act);
+  const float* k = args.f32(5, "k", act);
+  const float* v = args.f32(6, "v", act);
+  const float* sink = optionalF32(args, info, 7, "sink", d.nHead);
+  float* y = args.f32(8, "y", act);
+  float* probs = args.f32(9, "probs", mul(mul(d.b, d.nHead), mul(d.t, d.t)));
+  float* pSink = optionalF32(args, info, 10, "pSink", mul(mul(d.b, d.nHead), d.t));
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] {
+    csp::attentionForward(d, q, k, v, sink, y, probs, pSink);
+    return true;
+  });
+  return info.Env().Undefined();
+}
+
+// attentionBackward(b, t, nHead, dHead, dy, q, k, v, probs, pSink?, dq, dk, dv, dSink?)
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "attentionBackward");
+  if (!args.count(14)) return info.Env().Undefined();
+  const csp::AttentionDims d{args.dim(0, "b"), args.dim(1, "t"), args.dim(2, "nHead"), args.dim(3, "dHead")};
+  const size_t act = mul(mul(d.b, d.t), mul(d.nHead, d.dHead));
+  const float* dy = args.f32(4, "dy", act);
+  const float* q = args.f32(5, "q", act);
+  const float* k = args.f32(6, "k", act);
+  const float* v = args.f32(7, "v", act);
+  const float* probs = args.f32(8, "probs", mul(mul(d.b, d.nHead), mul(d.t, d.t)));
+  const float* pSink = optionalF32(args, info, 9, "pSink", mul(mul(d.b, d.nHead), d.t));
+  float* dq = args.f32(10, "dq", act);
+  float* dk = args.f32(11, "dk", act);
+  float* dv = args.f32(12, "dv", act);
+  float* dSink = optionalF32(args, info, 13, "dSink", d.nHead);
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] {
+    csp::attentionBackward(d, dy, q, k, v, probs, pSink, dq, dk, dv, dSink);
+    return true;
+  });
+  return info.Env().Undefined();
+}
+
 // threads() -> current count; threads(n) sets it (1..64) and returns it. Results never depend on it.
 Napi::Value Threads(const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && !info[0].IsUndefined()) {
@@ -295,6 +347,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("absTopK", Napi::Function::New(env, AbsTopK, "absTopK"));
   exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));
+  exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
+  exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
   return exports;
 }

@@ -73,3 +73,46 @@ describe("activation kernels: native agrees with the TypeScript oracle", () => {
     ).toThrow(TypeError);
   });
 });
+
+describe("attention kernels: native agrees with the TypeScript oracle", () => {
+  const native = loadNativeBackend().backend;
+  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
+    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
+    return;
+  }
+  const random = (n: number, seed: number) => {
+    const r = rng(seed);
+    return Float32Array.from({ length: n }, () => r() * 2 - 1);
+  };
+  for (const withSink of [false, true]) {
+    for (const dims of [
+      { b: 2, t: 7, nHead: 3, dHead: 4 },
+      { b: 3, t: 64, nHead: 8, dHead: 16 },
+    ]) {
+      it(`forward and backward, ${JSON.stringify(dims)}${withSink ? ", sink" : ""}`, () => {
+        const size = dims.b * dims.t * dims.nHead * dims.dHead;
+        const [q, k, v, dy] = [1, 2, 3, 4].map((s) => random(size, s));
+        const sink = withSink ? random(dims.nHead, 5) : undefined;
+        const run = (be: typeof tsBackend) => {
+          const y = new Float32Array(size);
+          const probs = new Float32Array(dims.b * dims.nHead * dims.t * dims.t);
+          const pSink = sink ? new Float32Array(dims.b * dims.nHead * dims.t) : undefined;
+          be.attentionForward(dims, q, k, v, sink, y, probs, pSink);
+          const [dq, dk, dv] = [0, 0, 0].map(() => new Float32Array(size));
+          const dSink = sink ? new Float32Array(dims.nHead) : undefined;
+          be.attentionBackward(dims, dy, q, k, v, probs, pSink, dq, dk, dv, dSink);
+          return { y, probs, dq, dk, dv, dSink };
+        };
+        const a = run(tsBackend);
+        const b = run(native!);
+        for (const key of ["y", "probs", "dq", "dk", "dv", "dSink"] as const) {
+          const x = a[key];
+          const z = b[key];
+          if (!x || !z) continue;
+          for (let i = 0; i < x.length; i++)
+            expect(Math.abs(x[i] - z[i]), `${key}[${i}]`).toBeLessThan(2e-6 * (1 + Math.abs(x[i])));
+        }
+      });
+    }
+  }
+});

@@ -2,6 +2,7 @@ import type { Backend } from "../backend.js";
 import { gemmTs } from "./gemm.js";
 import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { absTopKForward } from "../../model/layers/abstopk.js";
+import { attentionBackward, attentionForward } from "../../model/layers/attention.js";
 import { geluBackward, geluForward } from "../../model/layers/gelu.js";
 
 export const tsBackend: Backend = {
@@ -13,4 +14,6 @@ export const tsBackend: Backend = {
   absTopK: absTopKForward,
   gelu: geluForward,
   geluBackward: geluBackward,
+  attentionForward,
+  attentionBackward,
 };
