@@ -2,12 +2,15 @@
 import { Command } from "commander";
 import { CspError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerDemo } from "./commands/demo.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerMeans } from "./commands/means.js";
 import { registerPrune } from "./commands/prune.js";
 import { registerRun } from "./commands/run.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTokenizer } from "./commands/tokenizer.js";
+import { registerTrain } from "./commands/train.js";
+import { registerEval, registerSample } from "./commands/eval.js";
 import { registerView } from "./commands/view.js";
 
 const program = new Command();
@@ -22,10 +25,14 @@ registerRun(program);
 registerConvert(program);
 registerTokenizer(program);
 registerTasks(program);
+registerTrain(program);
+registerEval(program);
+registerSample(program);
 registerMeans(program);
 registerPrune(program);
 registerEvaluate(program);
 registerView(program);
+registerDemo(program);
 
 /** User-facing failures are one line and a non-zero exit; CSP_DEBUG=1 shows the stack. */
 function report(e: unknown): never {
