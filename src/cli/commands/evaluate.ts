@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { calibrationFromRecord } from "../../circuit/build.js";
 import { evaluateCircuit } from "../../circuit/evaluate.js";
 import { checkCircuitFits, circuitMask, readCircuit } from "../../circuit/read.js";
@@ -24,7 +25,7 @@ export function registerEvaluate(program: Command): void {
   program
     .command("evaluate")
     .description("test-split sufficiency (circuit alone) and necessity (circuit ablated) of a circuit")
-    .requiredOption("--model <dir>", "checkpoint directory")
+    .option("--model <dir>", "checkpoint directory", DEFAULT_MODEL_DIR)
     .requiredOption("--circuit <file>", "circuit file written by csp prune")
     .requiredOption("--task <file>", "task JSONL")
     .option("--tokenizer <dir>", "tokenizer directory (default: found next to the model)")

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import type { Command } from "commander";
 import { CspError } from "../../errors.js";
 import { loadModelWithConfig } from "../../model/checkpoint.js";
@@ -31,7 +32,7 @@ export function registerMeans(program: Command): void {
   program
     .command("means")
     .description("cache each node's mean activation over pretraining text in <model>/means.safetensors")
-    .requiredOption("--model <dir>", "checkpoint directory")
+    .option("--model <dir>", "checkpoint directory", DEFAULT_MODEL_DIR)
     .option("--corpus <path...>", "Python files or directories (default: the Python standard library)")
     .option(
       "--shard <file>",

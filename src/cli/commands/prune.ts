@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { ABLATION_KINDS } from "../../prune/ablation.js";
 import { choiceFlag, intFlag, numFlag } from "../../prune/cli_args.js";
 import {
@@ -69,9 +70,10 @@ export function registerPrune(program: Command): void {
   program
     .command("prune")
     .description("find a task's circuit: learned node masks, bisection to the target loss, logit calibration")
-    .requiredOption(
+    .option(
       "--model <dir>",
       "checkpoint directory (with means.safetensors for mean/resample ablation)",
+      DEFAULT_MODEL_DIR,
     )
     .requiredOption("--task <file>", "task JSONL (minimal pairs)")
     .requiredOption("--out <file>", "circuit file to write (JSON)")

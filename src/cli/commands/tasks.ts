@@ -1,30 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { CspError } from "../../errors.js";
 import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { writeTaskJsonl } from "../../tasks/jsonl.js";
 import { loadTokenizer } from "../../tokenizer/index.js";
-
-/** The package root: the nearest ancestor of this file with the project's package.json. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const pkg = join(dir, "package.json");
-    if (
-      existsSync(pkg) &&
-      (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "circuit-sparsity"
-    )
-      return dir;
-    dir = dirname(dir);
-  }
-  throw new Error("cannot find the circuit-sparsity package root");
-}
+import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 
 /** Tokenizer of the bundled default model. */
 export function defaultTokenizerDir(): string {
-  return join(packageRoot(), "models", "default", "tokenizer");
+  return join(DEFAULT_MODEL_DIR, "tokenizer");
 }
 
 /** `csp tasks list`: one line per generator. */

@@ -1,0 +1,83 @@
+import type { Command } from "commander";
+import { PRESET_NAMES } from "../../train/presets.js";
+import { stderrReporter } from "../../train/progress_report.js";
+import { runTrainRequest, type TrainRequest } from "../../train/train_run.js";
+
+interface TrainOptions {
+  corpus?: string[];
+  tokenizer?: string;
+  preset: string;
+  steps?: string;
+  dense?: boolean;
+  seed?: string;
+  dataSeed?: string;
+  lr?: string;
+  batchSize?: string;
+  pfrac?: string;
+  sparseBiases?: boolean;
+  vocabSize?: string;
+  evalEvery?: string;
+  checkpointEvery?: string;
+  valFraction?: string;
+  cache?: string;
+  progress: boolean;
+  out: string;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description(
+      "train a weight-sparse transformer on Python code with the paper's recipe; re-running the same command on the same --out resumes it",
+    )
+    .option(
+      "--corpus <paths...>",
+      "Python files or directories (default: the Python standard library without its tests and data tables)",
+    )
+    .option(
+      "--tokenizer <dir>",
+      "data-gym tokenizer (vocab.bpe + encoder.json); default: train a BPE on the corpus",
+    )
+    .option("--preset <name>", `model size and recipe: ${PRESET_NAMES.join(" | ")}`, "small")
+    .option("--steps <n>", "S: the schedule length; the loop runs steps 0..S (S + 1 optimizer steps)")
+    .option("--dense", "dense baseline: same engine and recipe, no top-k projection, no sharkfin factor")
+    .option("--seed <n>", "seed of the weight initialisation")
+    .option("--data-seed <n>", "seed of the batch order")
+    .option("--lr <x>", "peak learning rate")
+    .option("--batch-size <n>", "sequences per step")
+    .option("--pfrac <x>", "parameter budget: weight matrices keep pfrac/(ef·efm), embeddings pfrac/ef")
+    .option(
+      "--sparse-biases",
+      "also prune biases (the paper); default keeps them dense (the official train.py)",
+    )
+    .option("--vocab-size <n>", "vocabulary of the BPE trained on the corpus")
+    .option("--eval-every <n>", "validation loss every n steps and at the last step (0 = never)")
+    .option("--checkpoint-every <n>", "resumable checkpoint every n steps (0 = only at the end)")
+    .option("--val-fraction <x>", "share of corpus files held out for validation", "0.02")
+    .option("--cache <dir>", "where tokenised corpora are cached", ".csp-cache")
+    .option("--no-progress", "no progress bar (plain log lines instead)")
+    .requiredOption("--out <dir>", "run directory: the checkpoint, metrics.jsonl and training_curve.svg")
+    .action((opts: TrainOptions) => {
+      const log = (line: string) => process.stderr.write(line + "\n");
+      const request: TrainRequest = {
+        ...opts,
+        valFraction: Number(opts.valFraction),
+        reporter: stderrReporter({ bar: opts.progress ? undefined : false }),
+        log,
+      };
+      const outcome = runTrainRequest(request);
+      const last = outcome.metrics.at(-1);
+      const summary = {
+        out: opts.out,
+        steps: last ? last.step + 1 : 0,
+        resumed_from: outcome.startStep,
+        train_loss: last?.loss,
+        val_loss: outcome.finalValLoss,
+        nonzero: last?.nonzero,
+        prunable: last?.prunable,
+        tokens: last?.tokens,
+        elapsed_s: last ? Math.round(last.elapsed_s) : 0,
+      };
+      console.log(JSON.stringify(summary));
+    });
+}
