@@ -77,7 +77,15 @@ const PRESETS: Record<PresetName, Preset> = {
   small: {
     name: "small",
     description: "2 layers, d_model 128, ctx 128, 1024-token BPE: the demo (about 15 minutes on 2 cores)",
-    model: model({ n_layer: 2, d_model: 128, n_head: 8, d_head: 16, d_mlp: 512, block_size: 128, vocab_size: 1024 }),
+    model: model({
+      n_layer: 2,
+      d_model: 128,
+      n_head: 8,
+      d_head: 16,
+      d_mlp: 512,
+      block_size: 128,
+      vocab_size: 1024,
+    }),
     train: train({
       total_steps: 3000,
       global_bs: 8,

@@ -24,7 +24,8 @@ describe("checkpoint directories", () => {
     const back = loadModel(dir);
     expect([...back.params.keys()]).toEqual([...original.params.keys()]);
     // Bit for bit, except that -0.0 (left by masking in the reference) comes back as +0.
-    for (const [name, t] of original.params) expect(back.params.get(name)!.data, name).toEqual(t.data.map((v) => v + 0));
+    for (const [name, t] of original.params)
+      expect(back.params.get(name)!.data, name).toEqual(t.data.map((v) => v + 0));
   });
 
   it("replaces an existing checkpoint atomically and leaves no temporary directory", () => {
