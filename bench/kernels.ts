@@ -14,6 +14,7 @@ import { loadNativeBackend, nativeThreads } from "../src/backend/native.js";
 import { tsBackend } from "../src/backend/ts/index.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import type { CsrMatrix } from "../src/tensor/sparse.js";
+import { mulberry32Unit } from "../src/data/seeded-random.js";
 
 /** How long each measurement runs at least, and how many calls it makes at least. */
 const MIN_SECONDS = 0.4;
@@ -64,14 +65,7 @@ interface SparseRow {
 }
 
 function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32Unit(seed);
 }
 
 function randomF32(n: number, seed: number): Float32Array {

@@ -13,6 +13,7 @@ import { linearWeightNames } from "../src/model/sparse_weights.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { modelDims } from "../src/model/config.js";
 import { formatMachine, machineInfo } from "./common/machine.js";
+import { mulberry32Unit } from "../src/data/seeded-random.js";
 
 const DENSITY = 1 / 64;
 const BATCH = 8;
@@ -21,14 +22,7 @@ const REPEATS = 5;
 
 /** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32Unit(seed);
 }
 
 function main(): void {

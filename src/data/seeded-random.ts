@@ -33,6 +33,12 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** mulberry32 scaled to uniform numbers in [0, 1). */
+export function mulberry32Unit(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
+}
+
 /** A uniform integer in [0, n) from a uint32 generator, without modulo bias (rejection sampling). */
 export function uniformInt(next: () => number, n: number): number {
   if (n <= 0 || n > 2 ** 32) throw new RangeError(`uniformInt: n=${n} out of range`);

@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import type { BackendName } from "../../src/backend/index.js";
 import { loadNativeBackend } from "../../src/backend/native.js";
 import type { CsrMatrix } from "../../src/tensor/sparse.js";
+import { mulberry32Unit } from "../../src/data/seeded-random.js";
 
 /**
  * The backends the kernel specs run on. Native is required: without the addon its describe block
@@ -15,14 +16,7 @@ export function backendsUnderTest(): BackendName[] {
 
 /** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32Unit(seed);
 }
 
 /** n values uniform in [-1, 1). */

@@ -1,13 +1,7 @@
+import { mulberry32Unit } from "../../src/data/seeded-random.js";
 /** mulberry32: a tiny seeded generator for test data (tests must be reproducible). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32Unit(seed);
 }
 
 export function randn(rand: () => number): number {
