@@ -1,18 +1,28 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CircuitFile } from "../../src/circuit/format.js";
+import { findPythonStdlib } from "../../src/data/index.js";
 import { buildViewerFrontEnd } from "../../src/viewer/build-web.js";
 import { evaluate } from "../../src/viewer/live.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
-import { makeViewerFixture, type ViewerFixture } from "./fixture.js";
+import { csp, REPO } from "../helpers/cli.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const OUTPUT = resolve(fileURLToPath(import.meta.url), "../../../test-output");
+const OUTPUT = resolve(REPO, "test-output");
+const MODEL = resolve(REPO, "models/default");
+const TASK = join(MODEL, "tasks", "else_elif.jsonl");
+/** Standard-library files the pretraining snippets come from: a few, so the viewer starts quickly. */
+const SNIPPET_FILES = ["argparse.py", "textwrap.py", "json/encoder.py"];
 
-let fx: ViewerFixture;
+let dir: string;
+let circuitPath: string;
+let circuit: CircuitFile;
+/** The node the test switches off and its sublayer. */
+let key: string;
+let sublayer: string;
 let viewer: RunningViewer;
 let context: BrowserContext;
 let page: Page;
@@ -20,18 +30,51 @@ let profile: string;
 /** Every URL the page asked for: all of them must be the local server (no CDN, works offline). */
 const requested: string[] = [];
 
+/**
+ * The circuit node inside a sublayer (not final_resid) whose ablation raises the task loss most,
+ * by the per-node effects `csp prune` wrote: switching it off must visibly move the loss.
+ */
+function strongestSublayerNode(c: CircuitFile): { key: string; sublayer: string; rise: number } {
+  let best = { key: "", sublayer: "", rise: -Infinity };
+  for (const [loc, channels] of Object.entries(c.nodes)) {
+    if (!/^\d+\.(attn|mlp)\./.test(loc)) continue;
+    channels.forEach((ch, i) => {
+      const rise = (c.node_effects?.[loc]?.[i] ?? -Infinity) - c.effects.base_loss;
+      if (rise > best.rise)
+        best = { key: `${loc}:${ch}`, sublayer: loc.split(".").slice(0, 2).join("."), rise };
+    });
+  }
+  return best;
+}
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `${CHROMIUM} is missing: run "node scripts/ensure-chromium.mjs" (as root it installs Debian's chromium)`,
     );
-  fx = makeViewerFixture();
-  const assets = join(fx.dir, "web");
+  dir = mkdtempSync(join(tmpdir(), "csp-viewer-browser-"));
+  // The circuit is made the way a user makes one: `csp prune` on the bundled model and task.
+  circuitPath = join(dir, "else_elif.json");
+  const pruned = csp([
+    "prune",
+    ...["--model", MODEL, "--task", TASK, "--out", circuitPath],
+    ...["--steps", "24", "--seed", "0", "--quiet"],
+  ]);
+  if (pruned.status !== 0) throw new Error(`csp prune failed (${pruned.status}): ${pruned.stderr}`);
+  circuit = JSON.parse(readFileSync(circuitPath, "utf8")) as CircuitFile;
+  const strongest = strongestSublayerNode(circuit);
+  // A node whose removal costs clearly more than noise, or the toggle below would show nothing.
+  expect(strongest.rise).toBeGreaterThan(0.05);
+  ({ key, sublayer } = strongest);
+
+  const badCircuit = join(dir, "broken.json");
+  writeFileSync(badCircuit, '{"version": 1, "nodes": {');
+  const stdlib = findPythonStdlib();
+  const assets = join(dir, "web");
   await buildViewerFrontEnd(assets);
   viewer = await startViewer({
-    circuits: [fx.circuit, fx.badCircuit],
-    tokenizer: fx.tokenizerDir,
-    corpus: [fx.corpus],
+    circuits: [circuitPath, badCircuit],
+    corpus: SNIPPET_FILES.map((f) => join(stdlib, f)),
     windows: 24,
     port: 0,
     assetsDir: assets,
@@ -55,19 +98,25 @@ beforeAll(async () => {
   context.setDefaultTimeout(15_000);
   page = context.pages()[0] ?? (await context.newPage());
   page.on("request", (r) => requested.push(r.url()));
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await context?.close();
   await viewer?.close();
   if (profile) rmSync(profile, { recursive: true, force: true });
-  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const liveLoss = async () =>
   (await page.locator('[data-testid="live-loss"]').getAttribute("data-loss")) ?? "";
 
-describe("csp view in a browser", () => {
+/** Circuit nodes of one sublayer as keys, e.g. "0.mlp.post_act:286". */
+const nodesOf = (c: CircuitFile, sub: string) =>
+  Object.entries(c.nodes)
+    .filter(([loc]) => loc.startsWith(`${sub}.`))
+    .flatMap(([loc, chs]) => chs.map((ch) => `${loc}:${ch}`));
+
+describe("csp view in a browser, on a circuit made by csp prune", () => {
   it("opens a layer, shows a node, switches it off and shows the recomputed loss", async () => {
     await page.goto(viewer.url);
     await page.locator("svg.overview").waitFor();
@@ -75,34 +124,46 @@ describe("csp view in a browser", () => {
     const before = Number(await liveLoss());
     expect(Number.isFinite(before)).toBe(true);
 
-    await page.locator('.pill[data-sublayer="1.attn"]').click();
-    const graph = page.locator('svg.layer-graph[data-sublayer="1.attn"]');
+    await page.locator(`.pill[data-sublayer="${sublayer}"]`).click();
+    const graph = page.locator(`svg.layer-graph[data-sublayer="${sublayer}"]`);
     await graph.waitFor();
-    // Every circuit node of the sublayer is drawn, q/k/v grouped under their heads.
-    const circuitNodes = ["act_in", "q", "k", "v", "resid_delta"].flatMap((s) =>
-      fx.nodes[`1.attn.${s}`].map((c) => `1.attn.${s}:${c}`),
-    );
-    expect(await graph.locator("g.node").count()).toBe(circuitNodes.length);
-    expect(await graph.locator("text", { hasText: /^head 1$/ }).count()).toBe(1);
+    // Every circuit node of the sublayer is drawn, and only those.
+    const drawn = await graph
+      .locator("g.node")
+      .evaluateAll((els) => els.map((e) => e.getAttribute("data-node")));
+    expect(drawn.sort()).toEqual(nodesOf(circuit, sublayer).sort());
 
-    // v channel 3 (head 0) carries a visible part of this random circuit's effect on the task loss.
-    const key = "1.attn.v:3";
     await graph.locator(`g.node[data-node="${key}"]`).click();
     const panel = page.locator(`.node-panel[data-node="${key}"]`);
     await panel.waitFor();
+    expect(await panel.locator("h3").textContent()).toBe(key);
     await expect.poll(() => panel.locator(".connections").count()).toBe(2);
+    // The panel's edge counts are the circuit file's edges into and out of the node.
+    const counts = await panel.locator(".connections .count").allTextContents();
+    expect(counts.map(Number)).toEqual([
+      circuit.edges.filter((e) => e.dst === key).length,
+      circuit.edges.filter((e) => e.src === key).length,
+    ]);
     await expect.poll(() => panel.locator(".snippet").count()).toBeGreaterThan(10);
     expect(await panel.locator(".tok.focus").count()).toBeGreaterThan(0);
-    expect(await panel.textContent()).toContain("head 0, channel 3");
+    await expect.poll(() => panel.locator(".stats").textContent()).toContain("in circuit");
+
+    const rawBefore = Number(await page.locator('[data-testid="live-raw"]').textContent());
+    // The card starts at the file's own (uncalibrated) circuit loss.
+    expect(rawBefore).toBeCloseTo(circuit.loss_circuit, 3);
 
     await panel.locator('[data-action="toggle-node"]').click();
     await expect.poll(() => page.locator('[data-testid="edit-count"]').textContent()).toBe("1 edit");
     await expect.poll(liveLoss).not.toBe(String(before));
     const after = Number(await liveLoss());
     expect(after).not.toBe(before);
-    // The number shown is the server's recomputation for exactly this edit.
+    // The numbers shown are the server's recomputation for exactly this edit.
     const expected = evaluate(viewer.workspace, { circuit: 0, disabledNodes: [key], disabledEdges: [] });
     expect(after).toBeCloseTo(expected.lossCalibrated, 10);
+    const rawAfter = Number(await page.locator('[data-testid="live-raw"]').textContent());
+    expect(rawAfter).toBeCloseTo(expected.lossCircuit, 3);
+    // The node carries part of the task: without it the circuit does visibly worse.
+    expect(rawAfter).toBeGreaterThan(rawBefore + 0.05);
     await expect.poll(() => graph.locator(`g.node.off[data-node="${key}"]`).count()).toBe(1);
     await expect.poll(() => panel.locator(".stats").textContent()).toContain("switched off");
     // The task tab's activations reflect the edited circuit as well.
@@ -112,6 +173,7 @@ describe("csp view in a browser", () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, "viewer.png"), fullPage: true });
+    expect(readFileSync(join(OUTPUT, "viewer.png")).subarray(1, 4).toString()).toBe("PNG");
   });
 
   it("exports the layer graph as a standalone SVG", async () => {
@@ -121,8 +183,8 @@ describe("csp view in a browser", () => {
     ]);
     const svg = readFileSync((await download.path())!, "utf8");
     expect(svg).toMatch(/^<\?xml[^>]*>\s*<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    expect(svg).toContain('data-node="1.attn.v:3"');
-    expect(download.suggestedFilename()).toBe("circuit-1.attn.svg");
+    expect(svg).toContain(`data-node="${key}"`);
+    expect(download.suggestedFilename()).toBe(`else_elif-${sublayer}.svg`);
   });
 
   it("exports the edited circuit as JSON without the switched-off node", async () => {
@@ -135,19 +197,24 @@ describe("csp view in a browser", () => {
       num_nodes: number;
       edited: { disabled_nodes: string[] };
     };
-    expect(json.edited.disabled_nodes).toEqual(["1.attn.v:3"]);
-    expect(json.nodes["1.attn.v"]).toEqual(fx.nodes["1.attn.v"].filter((c) => c !== 3));
-    expect(json.num_nodes).toBe(Object.values(fx.nodes).flat().length - 1);
+    expect(json.edited.disabled_nodes).toEqual([key]);
+    const [loc, ch] = [key.slice(0, key.lastIndexOf(":")), Number(key.slice(key.lastIndexOf(":") + 1))];
+    expect(json.nodes[loc]).toEqual(circuit.nodes[loc].filter((c) => c !== ch));
+    expect(json.num_nodes).toBe(circuit.num_nodes - 1);
   });
 
   it("shows the other views: loss versus size, embeddings and the task", async () => {
     await page.locator('[data-tab="sweep"]').click();
-    await expect.poll(() => page.locator("svg.chart circle").count()).toBe(5);
+    // One point per node count the bisection tried, and one for the circuit file itself.
+    const tried = new Set(
+      circuit.search_log.flatMap((t) => t.bisection.filter(([k]) => k > 0).map(([k]) => k)),
+    );
+    await expect.poll(() => page.locator("svg.chart circle").count()).toBe(tried.size + 1);
     await page.locator('[data-tab="embedding"]').click();
     await expect.poll(() => page.locator("table.tokens tbody tr").count()).toBeGreaterThan(0);
     await page.locator('[data-tab="task"]').click();
     await expect.poll(() => page.locator(".pair").count()).toBeGreaterThan(1);
-    await page.locator(".editor textarea").first().fill('x = print("gamma delta');
+    await page.locator(".editor textarea").first().fill("if x:\n    y = 1\nel");
     await page.locator('[data-action="run-prompt"]').click();
     await expect.poll(() => page.locator(".pair-head strong", { hasText: "edited prompt" }).count()).toBe(1);
     mkdirSync(OUTPUT, { recursive: true });

@@ -19,6 +19,8 @@ export interface DemoOptions {
   view: boolean;
   port: string;
   pruneSteps?: string;
+  /** Python files or directories to train on and average means over (default: the standard library). */
+  corpus?: string[];
 }
 
 /** Runs one `csp` subcommand in a child process (its progress bars stay on this terminal). */
@@ -39,8 +41,10 @@ export function runDemo(o: DemoOptions): string[] {
   mkdirSync(out, { recursive: true });
   const train = ["train", "--preset", o.preset, "--out", model];
   if (o.steps) train.push("--steps", o.steps);
-  step(`train a ${o.preset} weight-sparse model (resumes if interrupted)`, train);
-  step("mean activations over pretraining text", ["means", "--model", model, "--quiet"]);
+  // The same corpus for training and for the means, so the means describe the text the model saw.
+  const corpus = o.corpus?.length ? ["--corpus", ...o.corpus.map((p) => resolve(p))] : [];
+  step(`train a ${o.preset} weight-sparse model (resumes if interrupted)`, [...train, ...corpus]);
+  step("mean activations over pretraining text", ["means", "--model", model, ...corpus, "--quiet"]);
   const circuits: string[] = [];
   for (const task of o.tasks) {
     const taskFile = join(out, "tasks", `${task}.jsonl`);
@@ -85,6 +89,7 @@ export function registerDemo(program: Command): void {
     .option("--pairs <n>", "task pairs generated per task", "160")
     .option("--tasks <names...>", "built-in tasks to prune", [...DEMO_TASKS])
     .option("--prune-steps <n>", "mask optimiser steps per circuit (default: csp prune's)")
+    .option("--corpus <paths...>", "Python files or directories (default: the Python standard library)")
     .option("--no-view", "do not start the viewer at the end")
     .option("--port <n>", "viewer port", "8642")
     .action((o: DemoOptions) => {
