@@ -23,3 +23,4 @@ export type { TokenBatch } from "./token-batch.js";
 export { unigramEntropy } from "./unigram-entropy.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
 export { mixSeed, mulberry32, seededPermutation, uniformInt } from "./seeded-random.js";
+export { defaultCorpus } from "./default-corpus.js";

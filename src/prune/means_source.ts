@@ -1,6 +1,6 @@
 import { CspError } from "../errors.js";
 import { loadPreparedShards, prepareCorpus, type PrepareProgress } from "../data/prepare-corpus.js";
-import { findPythonStdlib } from "../data/python-stdlib.js";
+import { defaultCorpus } from "../data/default-corpus.js";
 import { readShard } from "../data/shard.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 
@@ -28,7 +28,7 @@ export function meansTokens(opts: {
     const stream = readShard(opts.shard, opts.vocab);
     return { stream, source: `shard ${opts.shard}` };
   }
-  const corpus = opts.corpus && opts.corpus.length > 0 ? opts.corpus : [findPythonStdlib()];
+  const corpus = opts.corpus && opts.corpus.length > 0 ? opts.corpus : defaultCorpus().paths;
   const tokenizer = opts.tokenizer();
   if (tokenizer.vocabSize > opts.vocab)
     throw new CspError(

@@ -5,7 +5,7 @@ import { formatDataGym } from "../tokenizer/data-gym.js";
 import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { trainCorpusTokenizer } from "./corpus_tokenizer.js";
-import { defaultCorpus } from "./default_corpus.js";
+import { defaultCorpus } from "../data/default-corpus.js";
 import type { TrainReporter } from "./progress_report.js";
 import { resolveRunSettings, type TrainFlags } from "./run_settings.js";
 import { resumableRunTokenizer, trainModel, type TrainOutcome } from "./trainer.js";

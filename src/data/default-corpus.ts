@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { findPythonStdlib } from "../data/python-stdlib.js";
+import { findPythonStdlib } from "./python-stdlib.js";
 
 /**
  * Parts of the standard library that are mostly data or test fixtures rather than idiomatic code:
