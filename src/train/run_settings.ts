@@ -14,6 +14,8 @@ export interface TrainFlags {
   batchSize?: string;
   pfrac?: string;
   sparseBiases?: boolean;
+  mode?: string;
+  denseGradEvery?: string;
   vocabSize?: string;
   tokenizer?: string;
   evalEvery?: string;
@@ -77,6 +79,15 @@ export function resolveRunSettings(flags: TrainFlags): RunSettings {
   if (flags.batchSize !== undefined) train.global_bs = parseNumber("--batch-size", flags.batchSize, "posint");
   if (flags.pfrac !== undefined) train.pfrac = parseNumber("--pfrac", flags.pfrac, "num");
   if (flags.sparseBiases) train.sparse_biases = true;
+  if (flags.mode !== undefined) {
+    if (flags.mode !== "exact" && flags.mode !== "fast")
+      throw new CspError(`--mode: expected exact or fast, got "${flags.mode}"`);
+    if (flags.dense && flags.mode === "fast")
+      throw new CspError("--dense and --mode fast contradict each other (fast mode is for sparse weights)");
+    train.weight_grad_mode = flags.mode;
+  }
+  if (flags.denseGradEvery !== undefined)
+    train.dense_grad_every = parseNumber("--dense-grad-every", flags.denseGradEvery, "posint");
   if (flags.evalEvery !== undefined)
     train.eval_every = parseNumber("--eval-every", flags.evalEvery, "uint32");
   if (flags.checkpointEvery !== undefined)

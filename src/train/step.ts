@@ -105,10 +105,13 @@ export function trainStep<A extends FloatArray>(
   const pfrac = c.pfrac === null ? null : pfracAt(step, c);
 
   const targets = nextTokenTargets(batch.tokens, batch.b, batch.t);
+  // Fast mode skips the dense weight gradient except on refresh steps (then zeros may regrow).
+  const masked = c.weight_grad_mode === "fast" && c.pfrac !== null && step % c.dense_grad_every !== 0;
   const fwd = forward(learner.model, batch.tokens, batch.b, batch.t, {
     targets,
     keepCache: true,
     backend: opts.backend,
+    weightGrad: masked ? "masked" : "dense",
   });
   const { grads } = backward(learner.model, fwd, { backend: opts.backend });
   const gradArrays: FloatArray[] = [];

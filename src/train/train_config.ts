@@ -58,6 +58,13 @@ export interface TrainConfig {
    * reproduces the script.
    */
   sparse_biases: boolean;
+  /**
+   * "exact": the weight gradient is dense every step, as the reference (pruned weights can regrow).
+   * "fast": the weight gradient of sparse matrices is computed only at their current nonzeros (SDDMM),
+   * with a dense gradient every `dense_grad_every` steps so that pruned weights can still re-enter.
+   */
+  weight_grad_mode: "exact" | "fast";
+  dense_grad_every: number;
   /** Evaluate validation loss every this many steps (and at the last step); 0 = never. */
   eval_every: number;
   /** Validation batches (of global_bs × n_ctx tokens) per evaluation. */
@@ -93,6 +100,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   gradclip: true,
   grad_rms_eps: 1e-5,
   sparse_biases: false,
+  weight_grad_mode: "exact",
+  dense_grad_every: 10,
   eval_every: 50,
   eval_batches: 4,
   checkpoint_every: 100,
@@ -150,6 +159,8 @@ const FIELD_CHECKS: Record<keyof TrainConfig, [Check, string]> = {
   gradclip: [isBool, "true or false"],
   grad_rms_eps: [isPos, "a positive number"],
   sparse_biases: [isBool, "true or false"],
+  weight_grad_mode: [(v) => v === "exact" || v === "fast", '"exact" or "fast"'],
+  dense_grad_every: [isPosInt, "a positive integer"],
   eval_every: [isNonNegInt, "a non-negative integer"],
   eval_batches: [isPosInt, "a positive integer"],
   checkpoint_every: [isNonNegInt, "a non-negative integer"],

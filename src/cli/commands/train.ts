@@ -15,6 +15,8 @@ interface TrainOptions {
   batchSize?: string;
   pfrac?: string;
   sparseBiases?: boolean;
+  mode?: string;
+  denseGradEvery?: string;
   vocabSize?: string;
   evalEvery?: string;
   checkpointEvery?: string;
@@ -50,6 +52,11 @@ export function registerTrain(program: Command): void {
       "--sparse-biases",
       "also prune biases (the paper); default keeps them dense (the official train.py)",
     )
+    .option(
+      "--mode <m>",
+      "weight gradient: exact (dense every step, as the reference) | fast (at the nonzeros)",
+    )
+    .option("--dense-grad-every <n>", "fast mode: a dense weight gradient every n steps, so zeros can regrow")
     .option("--vocab-size <n>", "vocabulary of the BPE trained on the corpus")
     .option("--eval-every <n>", "validation loss every n steps and at the last step (0 = never)")
     .option("--checkpoint-every <n>", "resumable checkpoint every n steps (0 = only at the end)")

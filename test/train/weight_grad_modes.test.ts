@@ -1,0 +1,80 @@
+import { describe, expect, test } from "vitest";
+import { DEFAULT_CONFIG, type GPTConfig } from "../../src/model/config.js";
+import { initModel } from "../../src/train/init.js";
+import { Rng } from "../../src/train/rng.js";
+import { createLearner, trainStep } from "../../src/train/step.js";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/train/train_config.js";
+
+/** Weights sparse enough (1/4 kept after the anneal) that the engine takes its sparse path. */
+const MODEL: GPTConfig = {
+  ...DEFAULT_CONFIG,
+  vocab_size: 64,
+  block_size: 16,
+  n_layer: 2,
+  n_head: 2,
+  d_head: 16,
+  d_model: 32,
+  d_mlp: 128,
+  rms_norm: true,
+  tied_unembed: false,
+  enable_bigram_table: true,
+  learnable_bigram_table: true,
+};
+
+const TRAIN: TrainConfig = {
+  ...DEFAULT_TRAIN_CONFIG,
+  total_steps: 60,
+  global_bs: 4,
+  n_ctx: 16,
+  lr: 0.05,
+  pfrac: 1,
+  expansion_factor: 2,
+  expansion_factor_mlp: 2,
+  pfrac_anneal_start_frac: 0,
+  pfrac_anneal_stop_frac: 0.25,
+};
+
+const MATRIX = "transformer.h.1.mlp.c_fc.weight";
+
+function support(w: Float32Array): Set<number> {
+  const s = new Set<number>();
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) s.add(i);
+  return s;
+}
+
+function run(
+  train: TrainConfig,
+  onStep: (step: number, before: Set<number>, after: Set<number>) => void,
+): void {
+  const learner = createLearner(initModel(MODEL, 5), train);
+  const rng = new Rng(9);
+  const [b, t] = [train.global_bs, train.n_ctx];
+  for (let step = 0; step <= train.total_steps; step++) {
+    const tokens = Int32Array.from({ length: b * t }, () => rng.int(MODEL.vocab_size));
+    const before = support(learner.model.params.get(MATRIX)!.data);
+    const rec = trainStep(learner, step, { tokens, b, t });
+    expect(Number.isFinite(rec.loss)).toBe(true);
+    onStep(step, before, support(learner.model.params.get(MATRIX)!.data));
+  }
+}
+
+describe("weight-gradient modes", () => {
+  /** Weights that re-enter the top-k after the anneal has ended, over the whole run. */
+  function regrowth(train: TrainConfig): number {
+    let total = 0;
+    run(train, (step, before, after) => {
+      if (step <= 20) return;
+      expect(after.size, `step ${step}: the count stays exact`).toBe(before.size);
+      total += [...after].filter((i) => !before.has(i)).length;
+    });
+    return total;
+  }
+
+  test("exact mode lets pruned weights re-enter; fast mode (masked gradient) less, with exact counts", () => {
+    const exact = regrowth(TRAIN);
+    // Fast mode: pruned weights get gradient only on refresh steps (plus decaying Adam momentum).
+    const fast = regrowth({ ...TRAIN, weight_grad_mode: "fast", dense_grad_every: 1000 });
+    expect(exact).toBeGreaterThan(0);
+    expect(fast, `fast ${fast} vs exact ${exact}`).toBeLessThan(exact);
+  });
+});
