@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../../src/io/atomic.js";
+import type { MachineInfo } from "./machine.js";
+import type { DiagnoseResult, InferenceResult, TrainRunResult, TrainStepResult } from "./specs.js";
+
+/**
+ * bench/results.json. The headline numbers sit at fixed keys (`inference.speedup`, ...); each is a
+ * number, or null with a `<key>_reason` string saying why it could not be measured (a mode that does
+ * not exist yet, PyTorch missing, a child that failed).
+ */
+export interface BenchResults {
+  schema: 1;
+  mode: "full" | "quick";
+  date: string;
+  /** The command that produced this file. */
+  command: string;
+  seconds: number;
+  machine: MachineInfo;
+  /** torch version, threads and BLAS of the baseline (null when PyTorch is unavailable). */
+  torchRuntime: Record<string, unknown> | null;
+  inference: InferenceSection;
+  training: TrainingSection;
+  memory: MemorySection;
+}
+
+export interface InferenceSection extends Measured {
+  /** PyTorch median forward time / ours (higher is better; target ≥ 20). */
+  speedup: number | null;
+  speedup_reason?: string;
+  /** max |logit_ours − logit_torch| over the batch (target ≤ 1e-4). */
+  max_logit_diff: number | null;
+  max_logit_diff_reason?: string;
+  /** The speedup in process CPU seconds (all threads): a cross-check when other work shared the cores. */
+  speedup_cpu?: number | null;
+  /** max |logit_torch|, to read max_logit_diff against. */
+  max_abs_logit?: number;
+  /** Positions (of batch × tokens) whose largest logit difference exceeds 1e-4, and the first of them. */
+  positions_over_1e4?: number;
+  positions?: number;
+  first_position_over_1e4?: number | null;
+  /** When max_logit_diff > 1e-4: the first AbsTopK site where the sides part ways (bench/torch/diagnose.py). */
+  diagnosis?: DiagnoseResult | { error: string };
+  /** Which of our code paths was measured (bench/ours/inference.ts). */
+  ours_path?: string;
+  setup?: Record<string, unknown>;
+  ours?: InferenceResult;
+  torch?: InferenceResult;
+}
+
+export interface TrainingSection extends Measured {
+  /** PyTorch median step time / ours with sparse training mode "exact" (target ≥ 5). */
+  step_speedup_exact: number | null;
+  step_speedup_exact_reason?: string;
+  step_speedup_fast: number | null;
+  step_speedup_fast_reason?: string;
+  /** The same ratio for the trainer that exists today (dense engine). */
+  step_speedup_current?: number | null;
+  step_speedup_current_reason?: string;
+  /** step_speedup_current in process CPU seconds (cross-check under contention). */
+  step_speedup_current_cpu?: number | null;
+  /**
+   * Our training time to reach L* / PyTorch's, L* = the worse of the two final validation losses
+   * (target ≤ 1/3). See `run_definition`.
+   */
+  run_time_ratio: number | null;
+  run_time_ratio_reason?: string;
+  /** run_time_ratio in process CPU seconds (cross-check under contention). */
+  run_time_ratio_cpu?: number | null;
+  run_definition?: string;
+  run?: {
+    oursTrainer: string;
+    targetLoss: number;
+    /** Only evaluations after this many steps (the weights at the target sparsity) count. */
+    minSteps: number;
+    oursSecondsToTarget: number;
+    torchSecondsToTarget: number;
+    ours: TrainRunResult;
+    torch: TrainRunResult;
+  };
+  steps?: { ours: Record<string, TrainStepResult>; torch: TrainStepResult };
+  setup?: Record<string, unknown>;
+}
+
+export interface MemorySection extends Measured {
+  /** Our peak RSS / PyTorch's for csp_yolo2 load + one forward (target ≤ 1/8: dense fp32 is the yardstick). */
+  ratio: number | null;
+  ratio_reason?: string;
+  ours_peak_rss_bytes?: number | null;
+  torch_peak_rss_bytes?: number | null;
+  /** 4 bytes × every parameter: the dense fp32 model. */
+  dense_fp32_bytes?: number;
+  /** Our peak RSS / dense_fp32_bytes. */
+  ours_vs_dense_fp32?: number | null;
+  training_peak_rss_bytes?: { ours: Record<string, number | null>; torch: number | null };
+}
+
+/** What every section keeps about the child processes it ran. */
+export interface Measured {
+  commands?: string[];
+  /** Per measurement: fraction of the cores other processes kept busy just before it (see common/quiet.ts). */
+  cpu_busy_before?: Record<string, number | null>;
+}
+
+/** Records a finished child in its section. */
+export function noteChild(
+  section: Measured,
+  label: string,
+  o: { command: string; otherCpuBusy: number | null },
+): void {
+  (section.commands ??= []).push(o.command);
+  (section.cpu_busy_before ??= {})[label] =
+    o.otherCpuBusy === null ? null : Math.round(o.otherCpuBusy * 100) / 100;
+}
+
+/** The headline keys, as "section.key". */
+export const HEADLINE_KEYS = [
+  "inference.speedup",
+  "inference.max_logit_diff",
+  "training.step_speedup_exact",
+  "training.step_speedup_fast",
+  "training.run_time_ratio",
+  "memory.ratio",
+] as const;
+
+/** Problems with a results object's headline keys (empty = fine). */
+export function headlineProblems(results: unknown): string[] {
+  const problems: string[] = [];
+  const root = results as Record<string, Record<string, unknown> | undefined>;
+  for (const key of HEADLINE_KEYS) {
+    const [section, field] = key.split(".");
+    const s = root?.[section];
+    if (typeof s !== "object" || s === null) {
+      const problem = `${section}: missing section`;
+      if (!problems.includes(problem)) problems.push(problem);
+      continue;
+    }
+    const v = s[field];
+    if (v === null) {
+      const reason = s[`${field}_reason`];
+      if (typeof reason !== "string" || reason.length === 0)
+        problems.push(`${key}: null without ${field}_reason`);
+    } else if (typeof v !== "number" || !Number.isFinite(v)) {
+      problems.push(`${key}: must be a finite number or null, got ${JSON.stringify(v)}`);
+    }
+  }
+  return problems;
+}
+
+/** A headline value that could not be measured: null plus its reason, ready to spread into a section. */
+export function missing<K extends string>(
+  field: K,
+  reason: string,
+): Record<K, null> & Record<`${K}_reason`, string> {
+  return { [field]: null, [`${field}_reason`]: reason } as Record<K, null> & Record<`${K}_reason`, string>;
+}
+
+/** Writes results.json atomically after checking every headline key; refuses a malformed object. */
+export function writeResults(path: string, results: BenchResults): void {
+  const problems = headlineProblems(results);
+  if (problems.length > 0) throw new Error(`refusing to write ${path}: ${problems.join("; ")}`);
+  writeFileAtomic(path, JSON.stringify(results, null, 2) + "\n");
+}
+
+/** A previous results file, if there is a readable one (sections not re-run are carried over). */
+export function readPreviousResults(path: string): BenchResults | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
+    return headlineProblems(r).length === 0 ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,213 @@
+// The whole benchmark: inference, memory and training, ours against PyTorch in the same run.
+//   node dist/bench/run-all.js [--quick] [--only inference,memory,training] [--out FILE] [--keep-tmp]
+//                              [--max-wait-s S]  (before each measurement, wait up to S seconds for
+//                              other processes to leave the cores idle; default 30, quick 5)
+// Prints the machine, every command and the ratios; writes bench/results.json (quick mode:
+// bench/results-quick.json) atomically and, in full mode, bench/RESULTS.md. Full mode takes about
+// 20 minutes on 2 cores, --quick about 2.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { writeFileAtomic } from "../src/io/atomic.js";
+import { INFERENCE_FULL, INFERENCE_QUICK, TRAINING_FULL, TRAINING_QUICK } from "./configs.js";
+import { errorLine, type BenchContext } from "./common/context.js";
+import { formatMachine, machineInfo } from "./common/machine.js";
+import { paths as benchPaths } from "./common/outputs.js";
+import { BENCH_THREADS, baselineEnv, quietWait, shellQuote } from "./common/proc.js";
+import { SYSTEM_PYTHON, benchSourceDir, repoRoot } from "./common/paths.js";
+import { missing, readPreviousResults, writeResults, type BenchResults } from "./common/results.js";
+import { prepareInference, runInferenceBench, type InferenceAssets } from "./inference.js";
+import { runMemoryBench } from "./memory.js";
+import { renderResultsMarkdown } from "./report.js";
+import { prepareTraining, runTrainingBench } from "./training.js";
+
+const SECTIONS = ["inference", "memory", "training"] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Args {
+  quick: boolean;
+  only: Set<Section>;
+  out?: string;
+  keepTmp: boolean;
+  /** Seconds each measurement waits at most for other processes to leave the cores idle. */
+  maxWaitS?: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, only: new Set(SECTIONS), keepTmp: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") args.quick = true;
+    else if (a === "--keep-tmp") args.keepTmp = true;
+    else if (a === "--out") args.out = argv[++i];
+    else if (a === "--max-wait-s") {
+      args.maxWaitS = Number(argv[++i]);
+      if (!(args.maxWaitS >= 0)) throw new Error(`--max-wait-s needs a number of seconds >= 0`);
+    } else if (a === "--only") {
+      const names = (argv[++i] ?? "").split(",").filter((s) => s.length > 0);
+      for (const n of names)
+        if (!(SECTIONS as readonly string[]).includes(n))
+          throw new Error(`--only: unknown section "${n}" (have ${SECTIONS.join(", ")})`);
+      args.only = new Set(names as Section[]);
+    } else
+      throw new Error(
+        `unknown argument "${a}" (usage: run-all.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE] [--keep-tmp] [--max-wait-s S])`,
+      );
+  }
+  return args;
+}
+
+/** PyTorch's runtime facts, installing it (bench/setup.sh) when torch or OpenBLAS is missing. */
+function ensureTorch(log: (s: string) => void): {
+  runtime: Record<string, unknown> | null;
+  unavailable: string | null;
+} {
+  const probe = () =>
+    spawnSync(SYSTEM_PYTHON, [join(benchSourceDir(), "torch", "runtime.py")], {
+      env: baselineEnv(),
+      encoding: "utf8",
+    });
+  let r = probe();
+  const runtimeOf = (out: string) => {
+    const line = out.split("\n").find((l) => l.startsWith("RUNTIME "));
+    return line ? (JSON.parse(line.slice(8)) as { blas?: string[] } & Record<string, unknown>) : null;
+  };
+  let runtime = r.status === 0 ? runtimeOf(r.stdout) : null;
+  const fastBlas = (rt: { blas?: string[] } | null) => !!rt?.blas?.some((b) => /openblas|mkl|blis/.test(b));
+  if (!runtime || !fastBlas(runtime)) {
+    log(
+      `PyTorch ${runtime ? "uses the reference BLAS" : "is not importable from " + SYSTEM_PYTHON}: running bench/setup.sh`,
+    );
+    const s = spawnSync("bash", [join(benchSourceDir(), "setup.sh")], { stdio: "inherit" });
+    if (s.status !== 0)
+      return {
+        runtime,
+        unavailable: runtime ? null : `PyTorch unavailable: bench/setup.sh failed (exit ${s.status})`,
+      };
+    r = probe();
+    runtime = r.status === 0 ? runtimeOf(r.stdout) : null;
+    if (!runtime)
+      return {
+        runtime: null,
+        unavailable: `PyTorch unavailable: ${(r.stderr ?? "").trim().split("\n").pop()}`,
+      };
+  }
+  log(
+    r.stdout
+      .split("\n")
+      .filter((l) => !l.startsWith("RUNTIME "))
+      .join("\n")
+      .trim(),
+  );
+  return { runtime, unavailable: null };
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  quietWait.maxSeconds = args.maxWaitS ?? (args.quick ? 5 : 30);
+  const t0 = performance.now();
+  const root = repoRoot();
+  const command = shellQuote([
+    "node",
+    relative(root, process.argv[1]) || process.argv[1],
+    ...process.argv.slice(2),
+  ]);
+  const out = benchPaths(args.quick, args.out);
+  const log = (s: string) => console.log(s);
+  const machine = machineInfo();
+  log(`circuit-sparsity benchmark (${args.quick ? "quick" : "full"} mode)`);
+  log(`machine: ${formatMachine(machine)}`);
+  log(`command: ${command}`);
+  const torch = ensureTorch(log);
+  const tmp = mkdtempSync(join(tmpdir(), "csp-bench-"));
+  const ctx: BenchContext = {
+    quick: args.quick,
+    tmp,
+    threads: BENCH_THREADS,
+    torchUnavailable: torch.unavailable,
+    log,
+  };
+  const previous = readPreviousResults(out.json);
+  const results: BenchResults = {
+    schema: 1,
+    mode: args.quick ? "quick" : "full",
+    date: new Date().toISOString(),
+    command,
+    seconds: 0,
+    machine,
+    torchRuntime: torch.runtime,
+    inference: previous?.inference ?? {
+      ...missing("speedup", "not run"),
+      ...missing("max_logit_diff", "not run"),
+    },
+    training: previous?.training ?? {
+      ...missing("step_speedup_exact", "not run"),
+      ...missing("step_speedup_fast", "not run"),
+      ...missing("run_time_ratio", "not run"),
+    },
+    memory: previous?.memory ?? missing("ratio", "not run"),
+  };
+  try {
+    let assets: InferenceAssets | undefined;
+    const inferenceSetup = args.quick ? INFERENCE_QUICK : INFERENCE_FULL;
+    if (args.only.has("inference") || args.only.has("memory")) {
+      log(`\n== weights: ${inferenceSetup.label}`);
+      assets = prepareInference(ctx, inferenceSetup);
+    }
+    if (args.only.has("inference")) {
+      log(`\n== inference: forward of ${inferenceSetup.batch}×${inferenceSetup.tokens} tokens`);
+      results.inference = runInferenceBench(ctx, assets!);
+      log(
+        `  => speedup ${fmtOrReason(results.inference.speedup, results.inference.speedup_reason)}, max |logit diff| ${fmtOrReason(results.inference.max_logit_diff, results.inference.max_logit_diff_reason)}`,
+      );
+    }
+    if (args.only.has("memory")) {
+      log(`\n== memory: peak RSS of load + one forward`);
+      results.memory = runMemoryBench(ctx, assets!);
+      log(
+        `  => ours/PyTorch ${fmtOrReason(results.memory.ratio, results.memory.ratio_reason)}, ours/dense fp32 ${fmtOrReason(results.memory.ours_vs_dense_fp32 ?? null, "n/a")}`,
+      );
+    }
+    if (args.only.has("training")) {
+      const setup = args.quick ? TRAINING_QUICK : TRAINING_FULL;
+      log(`\n== training: ${setup.label}`);
+      let section;
+      try {
+        section = runTrainingBench(ctx, prepareTraining(ctx, setup));
+      } catch (e) {
+        const reason = `training benchmark failed: ${errorLine(e)}`;
+        section = {
+          ...missing("step_speedup_exact", reason),
+          ...missing("step_speedup_fast", reason),
+          ...missing("run_time_ratio", reason),
+        };
+      }
+      results.training = section;
+      const tr = results.training;
+      log(
+        `  => step speedup: exact ${fmtOrReason(tr.step_speedup_exact, tr.step_speedup_exact_reason)}; fast ${fmtOrReason(tr.step_speedup_fast, tr.step_speedup_fast_reason)}; today's trainer ${fmtOrReason(tr.step_speedup_current ?? null, tr.step_speedup_current_reason)}`,
+      );
+      log(
+        `  => whole run time ratio (ours/PyTorch) ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}`,
+      );
+    }
+  } finally {
+    if (args.keepTmp) log(`\nkept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+  results.seconds = (performance.now() - t0) / 1000;
+  writeResults(out.json, results);
+  log(`\nwrote ${relative(root, out.json)}`);
+  if (out.markdown) {
+    writeFileAtomic(out.markdown, renderResultsMarkdown(results));
+    log(`wrote ${relative(root, out.markdown)}`);
+  }
+  log(`total ${(results.seconds / 60).toFixed(1)} min`);
+}
+
+function fmtOrReason(v: number | null, reason: string | undefined): string {
+  return v === null ? `n/a (${reason})` : v < 0.01 ? v.toExponential(2) : v.toFixed(3);
+}
+
+main();

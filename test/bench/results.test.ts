@@ -1,0 +1,139 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  headlineProblems,
+  missing,
+  readPreviousResults,
+  writeResults,
+  type BenchResults,
+} from "../../bench/common/results.js";
+import { renderResultsMarkdown } from "../../bench/report.js";
+import { runTimeRatio, secondsToLoss, stepsToTargetSparsity } from "../../bench/run_ratio.js";
+
+function sample(): BenchResults {
+  return {
+    schema: 1,
+    mode: "quick",
+    date: "2026-01-01T00:00:00.000Z",
+    command: "node dist/bench/run-all.js --quick",
+    seconds: 12,
+    machine: {
+      cpuModel: "Test CPU",
+      cores: 2,
+      memoryGiB: 8,
+      simd: "avx2",
+      node: "v20",
+      platform: "linux-x64",
+      loadAverage1m: 0,
+    },
+    torchRuntime: { torch: "1.13", threads: 2, blas: ["/usr/lib/libopenblas.so.0"] },
+    inference: { speedup: 25, max_logit_diff: 3e-5, max_abs_logit: 7, ours_path: "sparse" },
+    training: {
+      ...missing("step_speedup_exact", "mode exact does not exist yet"),
+      step_speedup_fast: 6,
+      run_time_ratio: 0.5,
+    },
+    memory: {
+      ratio: 0.05,
+      ours_vs_dense_fp32: 0.1,
+      ours_peak_rss_bytes: 1e8,
+      torch_peak_rss_bytes: 2e9,
+      dense_fp32_bytes: 1e9,
+    },
+  };
+}
+
+describe("results.json", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "csp-bench-results-"));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("accepts numbers, and null only with a reason", () => {
+    expect(headlineProblems(sample())).toEqual([]);
+    const bad = sample() as unknown as { training: Record<string, unknown>; memory: Record<string, unknown> };
+    delete bad.training.step_speedup_exact_reason;
+    bad.memory.ratio = "0.1";
+    expect(headlineProblems(bad)).toEqual([
+      "training.step_speedup_exact: null without step_speedup_exact_reason",
+      'memory.ratio: must be a finite number or null, got "0.1"',
+    ]);
+    expect(headlineProblems({})).toHaveLength(3);
+  });
+
+  it("is written whole (no temporary file left) and read back; a malformed object is refused", () => {
+    const path = join(tmp, "results.json");
+    writeResults(path, sample());
+    const back = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
+    expect(back.inference.speedup).toBe(25);
+    expect(back.training.step_speedup_exact).toBeNull();
+    expect(back.training.step_speedup_exact_reason).toBe("mode exact does not exist yet");
+    expect(readdirSync(tmp)).toEqual(["results.json"]);
+    expect(readPreviousResults(path)?.memory.ratio).toBe(0.05);
+
+    const broken = {
+      ...sample(),
+      inference: { speedup: null, max_logit_diff: 1 },
+    } as unknown as BenchResults;
+    expect(() => writeResults(join(tmp, "broken.json"), broken)).toThrow(
+      /inference.speedup: null without speedup_reason/,
+    );
+    expect(existsSync(join(tmp, "broken.json"))).toBe(false);
+  });
+
+  it("RESULTS.md states each target's status, and the reason where a number is missing", () => {
+    const md = renderResultsMarkdown(sample());
+    expect(md).toContain("| ≥ 20× PyTorch dense | 25.00× (ours: sparse; CPU-time ratio n/a) | **met** |");
+    expect(md).toContain("n/a: mode exact does not exist yet | not measured |");
+    expect(md).toContain("| ≤ 1/3 of PyTorch's time | 0.50 | not met |");
+    expect(md).toContain("Test CPU, 2 cores");
+  });
+});
+
+describe("run_time_ratio", () => {
+  // Hand-made curves: ours reaches 2.0 after 3 s, PyTorch after 30 s; PyTorch ends worse (2.0) than ours (1.8).
+  const ours = [
+    { steps: 0, trainSeconds: 0, trainCpuSeconds: 0, valLoss: 5 },
+    { steps: 4, trainSeconds: 3, trainCpuSeconds: 6, valLoss: 2 },
+    { steps: 8, trainSeconds: 6, trainCpuSeconds: 12, valLoss: 1.8 },
+  ];
+  const torch = [
+    { steps: 0, trainSeconds: 0, trainCpuSeconds: 0, valLoss: 5 },
+    { steps: 4, trainSeconds: 30, trainCpuSeconds: 60, valLoss: 2.5 },
+    { steps: 8, trainSeconds: 60, trainCpuSeconds: 120, valLoss: 2 },
+  ];
+
+  it("compares the time each side needs to reach the worse final loss", () => {
+    expect(secondsToLoss(torch, 2)).toBe(60);
+    expect(secondsToLoss(torch, 1)).toBeNull();
+    const r = runTimeRatio(ours, torch);
+    expect(r.targetLoss).toBe(2);
+    expect(r.oursSeconds).toBe(3);
+    expect(r.torchSeconds).toBe(60);
+    expect(r.ratio).toBe(0.05);
+    // The CPU clock is a separate series (here twice the wall seconds on both sides).
+    expect(runTimeRatio(ours, torch, { clock: "trainCpuSeconds" }).oursSeconds).toBe(6);
+    expect(runTimeRatio(ours, torch, { clock: "trainCpuSeconds" }).ratio).toBe(0.05);
+  });
+
+  it("counts only evaluations at the target sparsity", () => {
+    // From 5 steps on, ours first reaches L* = 2 at 8 steps (6 s), PyTorch at 8 steps (60 s).
+    const r = runTimeRatio(ours, torch, { minSteps: 5 });
+    expect(r.oursSeconds).toBe(6);
+    expect(r.ratio).toBe(0.1);
+    // S = 32 annealing until 50%: step index 16 must have run, i.e. 17 steps completed.
+    expect(stepsToTargetSparsity({ pfrac_anneal: true, pfrac_anneal_stop_frac: 0.5, total_steps: 32 })).toBe(
+      17,
+    );
+    expect(stepsToTargetSparsity({ pfrac_anneal: false, pfrac_anneal_stop_frac: 0.5, total_steps: 32 })).toBe(
+      0,
+    );
+  });
+
+  it("is null with a reason when the target was met before any training", () => {
+    const flat = [{ steps: 0, trainSeconds: 0, trainCpuSeconds: 0, valLoss: 1 }];
+    const r = runTimeRatio(flat, flat);
+    expect(r.ratio).toBeNull();
+    expect(r.reason).toMatch(/before training/);
+  });
+});
