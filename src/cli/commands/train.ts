@@ -1,25 +1,13 @@
 import type { Command } from "commander";
 import { PRESET_NAMES } from "../../train/presets.js";
 import { stderrReporter } from "../../train/progress_report.js";
+import type { TrainFlags } from "../../train/run_settings.js";
 import { runTrainRequest, type TrainRequest } from "../../train/train_run.js";
 
-interface TrainOptions {
+/** Commander's options: the recipe flags plus where data comes from and goes to. */
+interface TrainOptions extends TrainFlags {
   corpus?: string[];
-  tokenizer?: string;
   preset: string;
-  steps?: string;
-  dense?: boolean;
-  seed?: string;
-  dataSeed?: string;
-  lr?: string;
-  batchSize?: string;
-  pfrac?: string;
-  sparseBiases?: boolean;
-  mode?: string;
-  denseGradEvery?: string;
-  vocabSize?: string;
-  evalEvery?: string;
-  checkpointEvery?: string;
   valFraction?: string;
   cache?: string;
   progress: boolean;
