@@ -113,7 +113,7 @@ export const TRAINING_FULL: TrainingSetup = {
   model: TRAIN_MODEL,
   train: {
     seed: 0,
-    total_steps: 32,
+    total_steps: 64,
     global_bs: 8,
     n_ctx: 256,
     lr: 1.28e-2,
@@ -127,7 +127,7 @@ export const TRAINING_FULL: TrainingSetup = {
   },
   stepWarmup: 1,
   stepTimed: 3,
-  evalEvery: 4,
+  evalEvery: 8,
   valWindows: 8,
   dataSeed: 7,
 };
