@@ -26,35 +26,3 @@ export function absTopKForward(x: FloatArray, n: number, d: number, k: number, k
 export function absTopKBackward(dy: FloatArray, kept: Uint8Array, size: number): void {
   for (let i = 0; i < size; i++) if (!kept[i]) dy[i] = 0;
 }
-
-/** The k-th largest value of a (1-based k); reorders a. Iterative quickselect, median-of-three. */
-export function kthLargest(a: Float64Array | Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  const target = k - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    // median of three as pivot, for sorted and reversed rows
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x > y ? (y > z ? y : x > z ? z : x) : x > z ? x : y > z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] > pivot) i++;
-      while (a[j] < pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return a[target];
-  }
-  return a[target];
-}
