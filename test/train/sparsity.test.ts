@@ -1,25 +1,15 @@
 import { describe, expect, test } from "vitest";
-import { DEFAULT_CONFIG, type GPTConfig } from "../../src/model/config.js";
+import type { GPTConfig } from "../../src/model/config.js";
 import { initModel } from "../../src/train/init.js";
 import { Rng } from "../../src/train/rng.js";
 import { keepCount, l0Fraction, pfracAt } from "../../src/train/schedule.js";
 import { checkMinAliveFits, sparsityPlan } from "../../src/train/sparsity_plan.js";
 import { createLearner, trainStep } from "../../src/train/step.js";
+import { TINY_MODEL } from "./tiny_model.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/train/train_config.js";
 
 const MODEL: GPTConfig = {
-  ...DEFAULT_CONFIG,
-  vocab_size: 64,
-  block_size: 16,
-  n_layer: 2,
-  n_head: 2,
-  d_head: 16,
-  d_model: 32,
-  d_mlp: 128,
-  rms_norm: true,
-  tied_unembed: false,
-  enable_bigram_table: true,
-  learnable_bigram_table: true,
+  ...TINY_MODEL,
   afrac: 0.25,
   afrac_loctypes: "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_v,attn_k,attn_q",
 };

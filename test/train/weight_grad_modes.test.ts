@@ -1,24 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { DEFAULT_CONFIG, type GPTConfig } from "../../src/model/config.js";
+import type { GPTConfig } from "../../src/model/config.js";
 import { initModel } from "../../src/train/init.js";
 import { Rng } from "../../src/train/rng.js";
 import { createLearner, trainStep } from "../../src/train/step.js";
+import { TINY_MODEL } from "./tiny_model.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/train/train_config.js";
 
 /** Weights sparse enough (1/4 kept after the anneal) that the engine takes its sparse path. */
 const MODEL: GPTConfig = {
-  ...DEFAULT_CONFIG,
-  vocab_size: 64,
-  block_size: 16,
-  n_layer: 2,
-  n_head: 2,
-  d_head: 16,
-  d_model: 32,
-  d_mlp: 128,
-  rms_norm: true,
-  tied_unembed: false,
-  enable_bigram_table: true,
-  learnable_bigram_table: true,
+  ...TINY_MODEL,
 };
 
 const TRAIN: TrainConfig = {
