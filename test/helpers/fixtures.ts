@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readSafetensors } from "../../src/io/safetensors.js";
+import { loadModel } from "../../src/model/checkpoint.js";
 
 /** ../shared/fixtures next to the repository: numbers produced by the reference implementation. */
 export const FIXTURES = resolve(fileURLToPath(import.meta.url), "../../../../shared/fixtures");
@@ -24,4 +26,20 @@ export function relMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number 
     den = Math.max(den, Math.abs(b[i]));
   }
   return den === 0 ? num : num / den;
+}
+
+/** A parity case: its model, the reference outputs, and the batch they were computed on. */
+export function loadParityCase(name: string) {
+  const dir = parityDir(name);
+  const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
+  const [b, t] = expected.get("input_ids")!.shape;
+  return {
+    dir,
+    expected,
+    model: loadModel(dir),
+    ids: expected.get("input_ids")!.data as Int32Array,
+    targets: expected.get("targets")!.data as Int32Array,
+    b,
+    t,
+  };
 }

@@ -1,24 +1,17 @@
 import { describe, expect, it, beforeAll } from "vitest";
 import { join } from "node:path";
-import { readSafetensors } from "../../src/io/safetensors.js";
 import { readAblationFile } from "../../src/model/ablate.js";
-import { loadModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
 import { BACKENDS, useBackend } from "../helpers/backends.js";
-import { PARITY_CASES, parityDir, relMaxError } from "../helpers/fixtures.js";
+import { PARITY_CASES, loadParityCase, relMaxError } from "../helpers/fixtures.js";
 
 for (const backendName of BACKENDS) {
   describe(`parity with the reference (${backendName} backend)`, () => {
     beforeAll(() => useBackend(backendName));
     for (const name of PARITY_CASES) {
       describe(name, () => {
-        const dir = parityDir(name);
-        const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
-        const model = loadModel(dir);
-        const ids = expected.get("input_ids")!.data as Int32Array;
-        const targets = expected.get("targets")!.data as Int32Array;
-        const [b, t] = expected.get("input_ids")!.shape;
+        const { dir, expected, model, ids, targets, b, t } = loadParityCase(name);
         const run = () => forward(model, ids, b, t, { targets, record: hookMatcher(".*"), keepCache: true });
 
         it("logits and loss", () => {

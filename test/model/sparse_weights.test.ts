@@ -1,7 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { join } from "node:path";
 import { getBackend, type Backend } from "../../src/backend/index.js";
-import { readSafetensors } from "../../src/io/safetensors.js";
 import { loadModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
@@ -15,7 +13,7 @@ import {
 import { csrFromDense, csrToDense } from "../../src/tensor/sparse.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { BACKENDS, useBackend } from "../helpers/backends.js";
-import { PARITY_CASES, parityDir, relMaxError } from "../helpers/fixtures.js";
+import { PARITY_CASES, loadParityCase, relMaxError } from "../helpers/fixtures.js";
 
 /** A copy of `model` whose linear weights keep only entries where a seeded hash says so (~1 in 3). */
 function sparsified(model: Model): Model {
@@ -52,12 +50,7 @@ for (const backendName of BACKENDS) {
     beforeAll(() => useBackend(backendName));
     for (const name of PARITY_CASES) {
       describe(name, () => {
-        const dir = parityDir(name);
-        const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
-        const model = loadModel(dir);
-        const ids = expected.get("input_ids")!.data as Int32Array;
-        const targets = expected.get("targets")!.data as Int32Array;
-        const [b, t] = expected.get("input_ids")!.shape;
+        const { expected, model, ids, targets, b, t } = loadParityCase(name);
 
         it("forced on, matches the reference: logits, hooks, dense gradients", () => {
           const { be, calls } = counting(getBackend());
@@ -130,11 +123,7 @@ for (const backendName of BACKENDS) {
 }
 
 describe("sparse weight cache", () => {
-  const dir = parityDir("dense-plain");
-  const expected = readSafetensors(join(dir, "expected.safetensors")).tensors;
-  const ids = expected.get("input_ids")!.data as Int32Array;
-  const targets = expected.get("targets")!.data as Int32Array;
-  const [b, t] = expected.get("input_ids")!.shape;
+  const { dir, ids, targets, b, t } = loadParityCase("dense-plain");
   beforeAll(() => useBackend("ts"));
 
   it("takes the sparse form only at or below the density threshold", () => {
