@@ -28,7 +28,10 @@ export function meansTokens(opts: {
     const stream = readShard(opts.shard, opts.vocab);
     return { stream, source: `shard ${opts.shard}` };
   }
-  const corpus = opts.corpus && opts.corpus.length > 0 ? opts.corpus : defaultCorpus().paths;
+  const fallback = opts.corpus && opts.corpus.length > 0 ? undefined : defaultCorpus();
+  const corpus = fallback ? fallback.paths : opts.corpus!;
+  // The default corpus is hundreds of paths: name it by its description, as csp train does.
+  const corpusName = fallback ? fallback.description : corpus.join(", ");
   const tokenizer = opts.tokenizer();
   if (tokenizer.vocabSize > opts.vocab)
     throw new CspError(
@@ -39,6 +42,6 @@ export function meansTokens(opts: {
   const useVal = val.length >= opts.need;
   return {
     stream: useVal ? val : train,
-    source: `corpus ${corpus.join(", ")} (${useVal ? "validation" : "training"} side, ${prepared.dir})`,
+    source: `corpus ${corpusName} (${useVal ? "validation" : "training"} side, ${prepared.dir})`,
   };
 }
