@@ -7,6 +7,7 @@
         "src/native/activations.cc",
         "src/native/attention.cc",
         "src/native/gemm.cc",
+        "src/native/rows.cc",
         "src/native/sparse.cc",
         "src/native/thread_pool.cc",
         "src/native/token_layout.cc"

@@ -185,12 +185,18 @@ function main(): void {
       }
       results.training = section;
       const tr = results.training;
+      const ratio = (m: "exact" | "fast") =>
+        fmtOrReason(tr[`run_time_ratio_${m}`] ?? null, tr[`run_time_ratio_${m}_reason`]);
       log(
-        `  => step speedup: exact ${fmtOrReason(tr.step_speedup_exact, tr.step_speedup_exact_reason)}; fast ${fmtOrReason(tr.step_speedup_fast, tr.step_speedup_fast_reason)}; today's trainer ${fmtOrReason(tr.step_speedup_current ?? null, tr.step_speedup_current_reason)}`,
+        `  => step speedup: exact ${fmtOrReason(tr.step_speedup_exact, tr.step_speedup_exact_reason)} (CPU ${fmtOrReason(tr.step_speedup_exact_cpu ?? null, "n/a")}); fast ${fmtOrReason(tr.step_speedup_fast, tr.step_speedup_fast_reason)} (CPU ${fmtOrReason(tr.step_speedup_fast_cpu ?? null, "n/a")})`,
       );
       log(
-        `  => whole run time ratio (ours/PyTorch) ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}`,
+        `  => whole run time ratio (ours/PyTorch), default mode ${tr.default_mode ?? "?"}: ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}; exact ${ratio("exact")}, fast ${ratio("fast")}`,
       );
+      if (tr.loss_effect)
+        log(
+          `  => loss effect: final val loss fast − exact ${tr.loss_effect.final_val_fast_minus_exact.toFixed(4)} (dense refresh every ${tr.loss_effect.dense_grad_every} steps)`,
+        );
     }
   } finally {
     if (args.keepTmp) log(`\nkept ${tmp}`);
@@ -207,7 +213,7 @@ function main(): void {
 }
 
 function fmtOrReason(v: number | null, reason: string | undefined): string {
-  return v === null ? `n/a (${reason})` : v < 0.01 ? v.toExponential(2) : v.toFixed(3);
+  return v === null ? `n/a (${reason})` : v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3);
 }
 
 main();

@@ -7,7 +7,9 @@ export const RUN_RATIO_DEFINITION =
   "L* = the worse (higher) of the two final validation losses, so both runs reach it. t(side) = that side's training " +
   "seconds (validation time excluded) at its first evaluation with loss <= L* among those made at the target " +
   "sparsity (after the anneal has ended: a dense-ish model early in the anneal can dip below L*, which would not be " +
-  "the model asked for). run_time_ratio = t(ours) / t(PyTorch); the target is <= 1/3.";
+  "the model asked for). Each of our training modes is compared with the same PyTorch run (L* per pair): " +
+  "run_time_ratio_<mode> = t(ours, mode) / t(PyTorch), and run_time_ratio is that of the engine's default mode; " +
+  "the target is <= 1/3.";
 
 export interface RunRatio {
   targetLoss: number;

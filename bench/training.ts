@@ -6,14 +6,20 @@ import { modelDims, parseConfig } from "../src/model/config.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { initModel } from "../src/train/init.js";
 import { l0Fraction, pfracAt } from "../src/train/schedule.js";
-import { parseTrainConfig, type TrainConfig } from "../src/train/train_config.js";
+import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from "../src/train/train_config.js";
 import type { TrainingSetup } from "./configs.js";
 import { errorLine, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";
-import { missing, noteChild, type TrainingSection } from "./common/results.js";
-import type { TrainRunResult, TrainRunSpec, TrainStepResult, TrainStepSpec } from "./common/specs.js";
+import { missing, noteChild, type LossEffect, type TrainingSection } from "./common/results.js";
+import type {
+  EvalPoint,
+  TrainRunResult,
+  TrainRunSpec,
+  TrainStepResult,
+  TrainStepSpec,
+} from "./common/specs.js";
 import { sampleWindows, syntheticTokens } from "./data.js";
-import { SPARSE_TRAINING, currentTrainer, isAvailable, runTrainer } from "./ours/training.js";
+import { SPARSE_TRAINING, TRAINING_MODES, isAvailable, type SparseTrainingMode } from "./ours/training.js";
 import { RUN_RATIO_DEFINITION, runTimeRatio, stepsToTargetSparsity } from "./run_ratio.js";
 
 export interface TrainingAssets {
@@ -98,23 +104,22 @@ export function prepareTraining(ctx: BenchContext, setup: TrainingSetup): Traini
   return { setup, train, initDir, data, cost: trainingCost(setup.model, train) };
 }
 
-/** Step time at the target sparsity for each trainer, and the whole run to equal validation loss. */
+type Outcome<T> = { value: T } | { reason: string };
+
+/**
+ * Step time at the target sparsity for each training mode and PyTorch; the whole run to equal
+ * validation loss for each mode against one PyTorch run; and the loss effect of "fast" against "exact".
+ */
 export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): TrainingSection {
   const dir = join(ctx.tmp, "training");
   const { setup } = a;
   const base = { initDir: a.initDir, data: a.data, train: a.train, threads: ctx.threads };
-  const stepSpec = (trainer: string, side: string): TrainStepSpec => ({
-    ...base,
-    trainer,
-    warmup: setup.stepWarmup,
-    timed: setup.stepTimed,
-    out: join(dir, `step-${side}.json`),
-  });
+  const defaultMode = DEFAULT_TRAIN_CONFIG.weight_grad_mode;
   const section: TrainingSection = {
     ...missing("step_speedup_exact", "not measured"),
     ...missing("step_speedup_fast", "not measured"),
-    ...missing("step_speedup_current", "not measured"),
     ...missing("run_time_ratio", "not measured"),
+    default_mode: defaultMode,
     run_definition: RUN_RATIO_DEFINITION,
     setup: {
       model: setup.label,
@@ -125,31 +130,46 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
       valWindows: setup.valWindows,
       data: "bench/data.ts syntheticTokens (seeded sparse Markov chain + span copies)",
       cost: a.cost,
+      modes: Object.fromEntries(
+        TRAINING_MODES.map((m) => {
+          const t = SPARSE_TRAINING[m];
+          return [m, isAvailable(t) ? t.description : `unavailable: ${t.unavailable}`];
+        }),
+      ),
     },
   };
 
   // ---- step timing at the target sparsity
-  const oursSteps: Record<string, TrainStepResult> = {};
-  const trainers = [currentTrainer, ...Object.values(SPARSE_TRAINING).filter(isAvailable)];
-  const stepFailures: Record<string, string> = {};
-  for (const tr of trainers) {
+  const stepSpec = (trainer: string, side: string): TrainStepSpec => ({
+    ...base,
+    trainer,
+    warmup: setup.stepWarmup,
+    timed: setup.stepTimed,
+    out: join(dir, `step-${side}.json`),
+  });
+  const oursSteps = new Map<SparseTrainingMode, Outcome<TrainStepResult>>();
+  for (const mode of TRAINING_MODES) {
+    const tr = SPARSE_TRAINING[mode];
+    if (!isAvailable(tr)) {
+      oursSteps.set(mode, { reason: tr.unavailable });
+      continue;
+    }
     try {
-      ctx.log(`  ours step timing (${tr.name}): ${setup.stepWarmup} warmup + ${setup.stepTimed} timed steps`);
+      ctx.log(`  ours step timing (${mode}): ${setup.stepWarmup} warmup + ${setup.stepTimed} timed steps`);
       const o = runOursChild<TrainStepResult>(
         "train-step",
-        stepSpec(tr.name, tr.name),
-        join(dir, `spec-step-${tr.name}.json`),
+        stepSpec(tr.name, mode),
+        join(dir, `spec-step-${mode}.json`),
       );
-      noteChild(section, `step ${tr.name}`, o);
-      oursSteps[tr.name] = o.result;
-      ctx.log(`  ours (${tr.name}): median step ${o.result.medianSeconds.toFixed(2)} s`);
+      noteChild(section, `step ${mode}`, o);
+      oursSteps.set(mode, { value: o.result });
+      ctx.log(`  ours (${mode}): median step ${o.result.medianSeconds.toFixed(2)} s`);
     } catch (e) {
-      stepFailures[tr.name] = `our side (${tr.name}) failed: ${errorLine(e)}`;
+      oursSteps.set(mode, { reason: `our side (${mode}) failed: ${errorLine(e)}` });
     }
   }
-  let torchStep: TrainStepResult | undefined;
-  let torchFailure = ctx.torchUnavailable;
-  if (!torchFailure) {
+  let torchStep: Outcome<TrainStepResult> = { reason: ctx.torchUnavailable ?? "" };
+  if (!ctx.torchUnavailable) {
     try {
       ctx.log(`  torch step timing: ${setup.stepWarmup} warmup + ${setup.stepTimed} timed steps`);
       const t = runTorchChild<TrainStepResult>(
@@ -158,92 +178,167 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
         join(dir, "spec-step-torch.json"),
       );
       noteChild(section, "step torch", t);
-      torchStep = t.result;
+      torchStep = { value: t.result };
       ctx.log(`  torch: median step ${t.result.medianSeconds.toFixed(2)} s`);
     } catch (e) {
-      torchFailure = `PyTorch side failed: ${errorLine(e)}`;
+      torchStep = { reason: `PyTorch side failed: ${errorLine(e)}` };
     }
   }
-  if (torchStep) section.steps = { ours: oursSteps, torch: torchStep };
-  const speedup = (name: string): { value: number } | { reason: string } => {
-    if (torchFailure) return { reason: torchFailure };
-    if (stepFailures[name]) return { reason: stepFailures[name] };
-    const o = oursSteps[name];
-    return o ? { value: torchStep!.medianSeconds / o.medianSeconds } : { reason: `no trainer "${name}"` };
+  section.steps = {
+    ours: Object.fromEntries(
+      [...oursSteps].flatMap(([m, o]) => ("value" in o ? [[m, o.value] as const] : [])),
+    ),
+    ...("value" in torchStep ? { torch: torchStep.value } : {}),
   };
-  const put = (
-    field: "step_speedup_exact" | "step_speedup_fast" | "step_speedup_current",
-    name: string | { unavailable: string },
-  ) => {
-    const r = typeof name === "string" ? speedup(name) : { reason: name.unavailable };
-    Object.assign(
-      section,
-      "value" in r ? { [field]: r.value, [`${field}_reason`]: undefined } : missing(field, r.reason),
-    );
-  };
-  put("step_speedup_current", currentTrainer.name);
-  const current = oursSteps[currentTrainer.name];
-  if (torchStep && current)
-    section.step_speedup_current_cpu = torchStep.medianCpuSeconds / current.medianCpuSeconds;
-  for (const mode of ["exact", "fast"] as const) {
-    const t = SPARSE_TRAINING[mode];
-    put(`step_speedup_${mode}`, isAvailable(t) ? t.name : t);
+  for (const mode of TRAINING_MODES) {
+    const o = oursSteps.get(mode)!;
+    const field = `step_speedup_${mode}` as const;
+    if (!("value" in torchStep)) Object.assign(section, missing(field, torchStep.reason));
+    else if (!("value" in o)) Object.assign(section, missing(field, o.reason));
+    else {
+      section[field] = torchStep.value.medianSeconds / o.value.medianSeconds;
+      section[`${field}_reason`] = undefined;
+      section[`${field}_cpu`] = torchStep.value.medianCpuSeconds / o.value.medianCpuSeconds;
+    }
   }
 
-  // ---- whole run to equal validation loss
-  const trainer = runTrainer();
-  const runSpec = (side: string): TrainRunSpec => ({
+  // ---- whole runs to equal validation loss: every mode, then PyTorch once
+  const runSpec = (trainer: string, side: string): TrainRunSpec => ({
     ...base,
-    trainer: trainer.name,
+    trainer,
     evalEvery: setup.evalEvery,
     evalBatch: a.train.global_bs,
     out: join(dir, `run-${side}.json`),
   });
-  let oursRun: TrainRunResult;
-  try {
-    ctx.log(
-      `  ours whole run (${trainer.name}): ${a.train.total_steps + 1} steps, validation every ${setup.evalEvery}`,
-    );
-    const o = runOursChild<TrainRunResult>("train-run", runSpec("ours"), join(dir, "spec-run-ours.json"));
-    noteChild(section, `run ${trainer.name}`, o);
-    oursRun = o.result;
-  } catch (e) {
-    return { ...section, ...missing("run_time_ratio", `our side failed: ${errorLine(e)}`) };
+  const describeRun = `${a.train.total_steps + 1} steps, validation every ${setup.evalEvery}`;
+  const oursRuns = new Map<SparseTrainingMode, Outcome<TrainRunResult>>();
+  for (const mode of TRAINING_MODES) {
+    const tr = SPARSE_TRAINING[mode];
+    if (!isAvailable(tr)) {
+      oursRuns.set(mode, { reason: tr.unavailable });
+      continue;
+    }
+    try {
+      ctx.log(`  ours whole run (${mode}): ${describeRun}`);
+      const o = runOursChild<TrainRunResult>(
+        "train-run",
+        runSpec(tr.name, `ours-${mode}`),
+        join(dir, `spec-run-${mode}.json`),
+      );
+      noteChild(section, `run ${mode}`, o);
+      oursRuns.set(mode, { value: o.result });
+    } catch (e) {
+      oursRuns.set(mode, { reason: `our side (${mode}) failed: ${errorLine(e)}` });
+    }
   }
-  if (torchFailure) return { ...section, ...missing("run_time_ratio", torchFailure) };
-  let torchRun: TrainRunResult;
-  try {
-    ctx.log(`  torch whole run: ${a.train.total_steps + 1} steps, validation every ${setup.evalEvery}`);
-    const t = runTorchChild<TrainRunResult>(
-      ["train.py", "run"],
-      runSpec("torch"),
-      join(dir, "spec-run-torch.json"),
-    );
-    noteChild(section, "run torch", t);
-    torchRun = t.result;
-  } catch (e) {
-    return { ...section, ...missing("run_time_ratio", `PyTorch side failed: ${errorLine(e)}`) };
+  let torchRun: Outcome<TrainRunResult> = { reason: ctx.torchUnavailable ?? "" };
+  if (!ctx.torchUnavailable) {
+    try {
+      ctx.log(`  torch whole run: ${describeRun}`);
+      const t = runTorchChild<TrainRunResult>(
+        ["train.py", "run"],
+        runSpec("torch", "torch"),
+        join(dir, "spec-run-torch.json"),
+      );
+      noteChild(section, "run torch", t);
+      torchRun = { value: t.result };
+    } catch (e) {
+      torchRun = { reason: `PyTorch side failed: ${errorLine(e)}` };
+    }
   }
+
   const minSteps = stepsToTargetSparsity(a.train);
-  const r = runTimeRatio(oursRun.evals, torchRun.evals, { minSteps });
-  section.run_time_ratio_cpu = runTimeRatio(oursRun.evals, torchRun.evals, {
-    minSteps,
-    clock: "trainCpuSeconds",
-  }).ratio;
-  ctx.log(
-    `  L* = ${r.targetLoss.toFixed(4)}: ours ${r.oursSeconds.toFixed(1)} s, torch ${r.torchSeconds.toFixed(1)} s ` +
-      `(final val: ours ${oursRun.evals.at(-1)!.valLoss.toFixed(4)}, torch ${torchRun.evals.at(-1)!.valLoss.toFixed(4)})`,
-  );
-  section.run = {
-    oursTrainer: trainer.name,
-    targetLoss: r.targetLoss,
-    minSteps,
-    oursSecondsToTarget: r.oursSeconds,
-    torchSecondsToTarget: r.torchSeconds,
-    ours: oursRun,
-    torch: torchRun,
+  const runs: NonNullable<TrainingSection["runs"]> = {};
+  for (const mode of TRAINING_MODES) {
+    const o = oursRuns.get(mode)!;
+    const field = `run_time_ratio_${mode}` as const;
+    if (!("value" in o)) {
+      Object.assign(section, missing(field, o.reason));
+      continue;
+    }
+    const ours = o.value;
+    if (!("value" in torchRun)) {
+      runs[mode] = { oursTrainer: ours.impl, ours };
+      Object.assign(section, missing(field, torchRun.reason));
+      continue;
+    }
+    const torch = torchRun.value;
+    const r = runTimeRatio(ours.evals, torch.evals, { minSteps });
+    ctx.log(
+      `  ${mode}: L* = ${r.targetLoss.toFixed(4)}: ours ${r.oursSeconds.toFixed(1)} s, torch ${r.torchSeconds.toFixed(1)} s ` +
+        `(final val: ours ${ours.evals.at(-1)!.valLoss.toFixed(4)}, torch ${torch.evals.at(-1)!.valLoss.toFixed(4)})`,
+    );
+    runs[mode] = {
+      oursTrainer: ours.impl,
+      targetLoss: r.targetLoss,
+      minSteps,
+      oursSecondsToTarget: r.oursSeconds,
+      torchSecondsToTarget: r.torchSeconds,
+      ours,
+      torch,
+    };
+    if (r.ratio === null) Object.assign(section, missing(field, r.reason!));
+    else {
+      section[field] = r.ratio;
+      section[`${field}_reason`] = undefined;
+    }
+    section[`${field}_cpu`] = runTimeRatio(ours.evals, torch.evals, {
+      minSteps,
+      clock: "trainCpuSeconds",
+    }).ratio;
+  }
+  section.runs = runs;
+  const def = runs[defaultMode];
+  if (def && "torch" in def) section.run = def;
+  section.run_time_ratio = section[`run_time_ratio_${defaultMode}`] ?? null;
+  section.run_time_ratio_reason =
+    section.run_time_ratio === null
+      ? (section[`run_time_ratio_${defaultMode}_reason`] ?? "not measured")
+      : undefined;
+  section.run_time_ratio_cpu = section[`run_time_ratio_${defaultMode}_cpu`] ?? null;
+
+  const exact = oursRuns.get("exact")!;
+  const fast = oursRuns.get("fast")!;
+  if ("value" in exact && "value" in fast) {
+    section.loss_effect = lossEffect(
+      exact.value.evals,
+      fast.value.evals,
+      "value" in torchRun ? torchRun.value.evals : null,
+      a.train.dense_grad_every,
+    );
+    ctx.log(
+      `  loss effect: final val fast − exact = ${section.loss_effect.final_val_fast_minus_exact.toFixed(4)}` +
+        (section.loss_effect.max_abs_exact_minus_torch === undefined
+          ? ""
+          : ` (max |exact − torch| over the run ${section.loss_effect.max_abs_exact_minus_torch.toFixed(4)})`),
+    );
+  }
+  return section;
+}
+
+/** The validation-loss gap of "fast" against "exact" at each evaluation (both runs evaluate at the same steps). */
+export function lossEffect(
+  exact: readonly EvalPoint[],
+  fast: readonly EvalPoint[],
+  torch: readonly EvalPoint[] | null,
+  denseGradEvery: number,
+): LossEffect {
+  const steps = (e: readonly EvalPoint[]) => e.map((p) => p.steps).join(",");
+  if (exact.length === 0 || steps(exact) !== steps(fast))
+    throw new Error(`lossEffect: the runs evaluated at different steps (${steps(exact)} vs ${steps(fast)})`);
+  const effect: LossEffect = {
+    final_val_fast_minus_exact: fast.at(-1)!.valLoss - exact.at(-1)!.valLoss,
+    by_eval: exact.map((e, i) => ({
+      steps: e.steps,
+      exact: e.valLoss,
+      fast: fast[i].valLoss,
+      fast_minus_exact: fast[i].valLoss - e.valLoss,
+    })),
+    dense_grad_every: denseGradEvery,
   };
-  return r.ratio === null
-    ? { ...section, ...missing("run_time_ratio", r.reason!) }
-    : { ...section, run_time_ratio: r.ratio, run_time_ratio_reason: undefined };
+  if (torch && steps(torch) === steps(exact))
+    effect.max_abs_exact_minus_torch = Math.max(
+      ...exact.map((e, i) => Math.abs(e.valLoss - torch[i].valLoss)),
+    );
+  return effect;
 }

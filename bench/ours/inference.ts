@@ -30,12 +30,12 @@ export const TOPK_SITE_HOOKS = /^\d+\.(attn\.(act_in|k|q|v|resid_delta)|mlp\.(ac
 
 /**
  * The engine's forward as a user gets it: loadModel, then gpt.ts forward on the native backend at its
- * default sparseThreshold, so weight matrices at most that dense run on the CSR kernels (spmmNT) and the
- * rest on dense GEMM. The checkpoint is still decoded into dense arrays first (memory).
+ * default sparseThreshold. Matrices stored sparse are loaded as CSR and never built dense; those at most
+ * the threshold dense run on the CSR kernels (spmmNT), the rest on dense GEMM.
  */
 export const engineInference: OursInference = {
   name: "engine-default",
-  description: `src/model/gpt.ts forward, native backend, default sparseThreshold ${DEFAULT_SPARSE_THRESHOLD}: linear weights at most that dense on CSR spmmNT, others on dense GEMM; weights loaded dense by loadModel`,
+  description: `src/model/gpt.ts forward, native backend, default sparseThreshold ${DEFAULT_SPARSE_THRESHOLD}: loadModel keeps matrices stored sparse as CSR (never built dense); those at most that dense run on CSR spmmNT, others on dense GEMM; per-layer buffers reused across layers`,
   load(dir, threads) {
     setBackend("native");
     nativeThreads(threads);

@@ -1,16 +1,16 @@
 import { setBackend } from "../../src/backend/index.js";
 import { nativeThreads } from "../../src/backend/native.js";
 import type { Model } from "../../src/model/model.js";
+import { DEFAULT_SPARSE_THRESHOLD } from "../../src/model/sparse_weights.js";
 import { evaluateLoss } from "../../src/train/evaluate.js";
 import { checkMinAliveFits } from "../../src/train/sparsity_plan.js";
 import { createLearner, projectToBudget, trainStep } from "../../src/train/step.js";
 import type { TrainConfig } from "../../src/train/train_config.js";
 
 /**
- * Our side of the training benchmark. The engine's sparse training modes ("exact": the recipe with
- * sparse kernels, same numbers; "fast": approximations allowed) are not written yet; each slot holds
- * either an implementation or the reason it is missing, and results.json reports null + that reason.
- * The current trainer (src/train/step.ts on the dense engine) is always measured as well.
+ * Our side of the training benchmark: the engine's two training modes ("exact": the recipe's numbers
+ * with sparse kernels; "fast": masked weight gradients between dense refreshes). A slot may hold the
+ * reason a mode is missing instead, and results.json then reports null and that reason.
  */
 export interface OursTraining {
   readonly name: string;
@@ -29,48 +29,50 @@ export interface OursLearner {
 
 export type SparseTrainingMode = "exact" | "fast";
 
+/** Every sparse training mode, in the order the benchmark measures them. */
+export const TRAINING_MODES: readonly SparseTrainingMode[] = ["exact", "fast"];
+
 export interface Unavailable {
   unavailable: string;
 }
 
 /**
- * The project's trainer as it is: trainStep (forward, backward, RMS norm, Adam, top-k, wd) with the
- * engine's defaults: weight matrices at most DEFAULT_SPARSE_THRESHOLD dense run forward and input
- * gradients on the CSR kernels; weight gradients and Adam moments are dense, as the reference.
+ * The project's trainer, trainStep (forward, backward, RMS norm, Adam, top-k, wd), in one of its
+ * weight-gradient modes (docs/training.md): "exact" computes the dense weight gradient every step as
+ * the reference does (pruned weights can regrow); "fast" computes it only at the kept weights (SDDMM)
+ * except on every dense_grad_every-th step. Both run forward and input gradients on the CSR kernels.
  */
-export const currentTrainer: OursTraining = {
-  name: "trainStep",
-  description:
-    'src/train/step.ts trainStep (the full recipe) at the engine\'s defaults: sparse forward/input-gradient kernels for weights at most the sparse threshold dense, dense weight gradients (weightGrad "dense") and Adam moments',
-  create(model, train, threads) {
-    setBackend("native");
-    nativeThreads(threads);
-    const learner = createLearner(model, train);
-    checkMinAliveFits(learner.plan, train, "benchmark");
-    return {
-      projectToTarget() {
-        if (train.pfrac !== null) projectToBudget(learner, train.pfrac);
-      },
-      step(i, tokens, b, t) {
-        return trainStep(learner, i, { tokens, b, t }).loss;
-      },
-      evalLoss(windows, t, batch) {
-        return evaluateLoss(learner.model, windows, t, { batchSize: batch }).loss;
-      },
-    };
-  },
-};
+function trainStepMode(mode: SparseTrainingMode): OursTraining {
+  return {
+    name: mode,
+    description:
+      mode === "exact"
+        ? `src/train/step.ts trainStep, --mode exact: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (dense GEMM above), dense weight gradients and Adam moments every step (the reference's numbers)`
+        : `src/train/step.ts trainStep, --mode fast: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (dense GEMM above); the weight gradient of those matrices only at kept weights (SDDMM) except every dense_grad_every-th step, of denser ones (early in the anneal) dense; dense Adam moments`,
+    create(model, train, threads) {
+      setBackend("native");
+      nativeThreads(threads);
+      const learner = createLearner(model, { ...train, weight_grad_mode: mode });
+      checkMinAliveFits(learner.plan, train, "benchmark");
+      return {
+        projectToTarget() {
+          if (train.pfrac !== null) projectToBudget(learner, train.pfrac);
+        },
+        step(i, tokens, b, t) {
+          return trainStep(learner, i, { tokens, b, t }).loss;
+        },
+        evalLoss(windows, t, batch) {
+          return evaluateLoss(learner.model, windows, t, { batchSize: batch }).loss;
+        },
+      };
+    },
+  };
+}
 
-/** Sparse training modes; replace an entry with an implementation when the mode lands. */
+/** Sparse training modes; an entry may instead give the reason a mode cannot be measured. */
 export const SPARSE_TRAINING: Record<SparseTrainingMode, OursTraining | Unavailable> = {
-  exact: {
-    unavailable:
-      'src/train has no training mode "exact" yet (today\'s trainStep, measured as step_speedup_current, already runs sparse forward/input-gradient kernels with dense weight gradients)',
-  },
-  fast: {
-    unavailable:
-      'src/train has no training mode "fast" yet (gpt.ts backward offers weightGrad "masked", but trainStep does not expose it)',
-  },
+  exact: trainStepMode("exact"),
+  fast: trainStepMode("fast"),
 };
 
 export function isAvailable(t: OursTraining | Unavailable): t is OursTraining {
@@ -79,16 +81,7 @@ export function isAvailable(t: OursTraining | Unavailable): t is OursTraining {
 
 /** Every trainer the benchmark can run, by name. */
 export function oursTrainers(): Map<string, OursTraining> {
-  const m = new Map<string, OursTraining>([[currentTrainer.name, currentTrainer]]);
+  const m = new Map<string, OursTraining>();
   for (const t of Object.values(SPARSE_TRAINING)) if (isAvailable(t)) m.set(t.name, t);
   return m;
-}
-
-/** The trainer used for the whole run: the fastest mode that exists ("fast", then "exact", then today's). */
-export function runTrainer(): OursTraining {
-  for (const mode of ["fast", "exact"] as const) {
-    const t = SPARSE_TRAINING[mode];
-    if (isAvailable(t)) return t;
-  }
-  return currentTrainer;
 }

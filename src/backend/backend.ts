@@ -1,6 +1,7 @@
 import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
 import type { AttentionDims } from "../model/layers/attention.js";
+import type { RmsNormBackwardArgs, RmsNormForwardArgs } from "../model/layers/rmsnorm.js";
 
 /**
  * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
@@ -76,4 +77,16 @@ export interface Backend {
     dv: FloatArray,
     dSink: FloatArray | undefined,
   ): void;
+
+  /** out = a + b over `size` entries (out may be a or b): residual adds. */
+  addInto(a: FloatArray, b: FloatArray, out: FloatArray, size: number): void;
+
+  /** out[r, :] += table[ids[r], :] for rows of `width` (bigram logits). */
+  addGatheredRows(table: FloatArray, ids: Int32Array, width: number, out: FloatArray): void;
+
+  /** RMSNorm of rows (see model/layers/rmsnorm.ts). */
+  rmsNormForward(o: RmsNormForwardArgs): void;
+
+  /** Backward of rmsNormForward: dx accumulated into, dw (if given) accumulated into. */
+  rmsNormBackward(o: RmsNormBackwardArgs): void;
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Backend } from "./backend.js";
 import { tsBackend } from "./ts/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
+import { RMS_EPS } from "../model/layers/rmsnorm.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
 
 /**
@@ -86,6 +87,38 @@ export interface NativeAddon {
     cols: number,
     rowPtr: Int32Array,
     colIdx: Int32Array,
+    out: Float32Array,
+  ): void;
+  addInto(a: Float32Array, b: Float32Array, out: Float32Array, size: number): void;
+  rmsNormForward(
+    x: Float32Array,
+    w: Float32Array,
+    n: number,
+    d: number,
+    out: Float32Array,
+    rstd: Float32Array,
+    xStride: number,
+    outStride: number,
+    outOffset: number,
+    eps: number,
+  ): void;
+  rmsNormBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    rstd: Float32Array,
+    n: number,
+    d: number,
+    dx: Float32Array,
+    dw: Float32Array | null,
+    dyStride: number,
+    dyOffset: number,
+  ): void;
+  addGatheredRows(
+    table: Float32Array,
+    tableRows: number,
+    ids: Int32Array,
+    width: number,
     out: Float32Array,
   ): void;
   /** Returns the kernels' thread count; with n, sets it first (1..64). Results never depend on it. */
@@ -204,6 +237,50 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
         dk32,
         dv32,
         orNull(dSink),
+      );
+    },
+    addInto: (a, b, out, size) =>
+      allF32(a, b, out)
+        ? addon.addInto(a as Float32Array, b as Float32Array, out as Float32Array, size)
+        : tsBackend.addInto(a, b, out, size),
+    addGatheredRows: (table, ids, width, out) =>
+      allF32(table, out)
+        ? addon.addGatheredRows(
+            table as Float32Array,
+            Math.floor(table.length / Math.max(1, width)),
+            ids,
+            width,
+            out as Float32Array,
+          )
+        : tsBackend.addGatheredRows(table, ids, width, out),
+    rmsNormForward: (o) => {
+      if (!allF32(o.x, o.w, o.out, o.rstd)) return tsBackend.rmsNormForward(o);
+      addon.rmsNormForward(
+        o.x as Float32Array,
+        o.w as Float32Array,
+        o.n,
+        o.d,
+        o.out as Float32Array,
+        o.rstd as Float32Array,
+        o.xStride ?? o.d,
+        o.outStride ?? o.d,
+        o.outOffset ?? 0,
+        RMS_EPS,
+      );
+    },
+    rmsNormBackward: (o) => {
+      if (!allF32(o.dy, o.x, o.w, o.rstd, o.dx, o.dw)) return tsBackend.rmsNormBackward(o);
+      addon.rmsNormBackward(
+        o.dy as Float32Array,
+        o.x as Float32Array,
+        o.w as Float32Array,
+        o.rstd as Float32Array,
+        o.n,
+        o.d,
+        o.dx as Float32Array,
+        orNull(o.dw),
+        o.dyStride ?? o.d,
+        o.dyOffset ?? 0,
       );
     },
   };

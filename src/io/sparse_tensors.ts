@@ -1,5 +1,6 @@
 import { CspError } from "../errors.js";
 import { sizeOf, shapeString } from "../tensor/tensor.js";
+import type { CsrMatrix } from "../tensor/sparse.js";
 import type { StoredTensor, TensorMap } from "./safetensors.js";
 
 /**
@@ -46,44 +47,104 @@ export function decodeSparse(
   metadata: Record<string, string>,
   source: string,
 ): TensorMap {
+  return decodeSparseKeeping(tensors, metadata, source, () => false).tensors;
+}
+
+/**
+ * decodeSparse, except that the 2-D sparse tensors stay sparse: they come back as CSR in `held`
+ * (absent from `tensors`), so a reader that only needs their nonzeros never allocates them dense.
+ */
+export function decodeSparseHeld(
+  tensors: TensorMap,
+  metadata: Record<string, string>,
+  source: string,
+): { tensors: TensorMap; held: Map<string, CsrMatrix> } {
+  return decodeSparseKeeping(tensors, metadata, source, (shape) => shape.length === 2);
+}
+
+function decodeSparseKeeping(
+  tensors: TensorMap,
+  metadata: Record<string, string>,
+  source: string,
+  keepSparse: (shape: readonly number[]) => boolean,
+): { tensors: TensorMap; held: Map<string, CsrMatrix> } {
+  const held = new Map<string, CsrMatrix>();
   const sparse = Object.keys(metadata).filter((k) => k.startsWith(SPARSE_METADATA_PREFIX));
-  if (sparse.length === 0) return tensors;
+  if (sparse.length === 0) return { tensors, held };
   const out: TensorMap = new Map(tensors);
   for (const key of sparse) {
     const name = key.slice(SPARSE_METADATA_PREFIX.length);
-    const fail = (problem: string): never => {
-      throw new CspError(`${source}: sparse tensor "${name}": ${problem}`);
-    };
-    let shape: unknown;
-    try {
-      shape = JSON.parse(metadata[key]);
-    } catch {
-      fail(`shape metadata ${JSON.stringify(metadata[key])} is not JSON`);
-    }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-      fail(`invalid shape ${metadata[key]}`);
-    const dims = shape as number[];
-    const indices = tensors.get(`${name}.indices`);
-    const values = tensors.get(`${name}.values`);
-    if (!indices || !values) fail(`needs both "${name}.indices" and "${name}.values"`);
-    if (indices!.dtype !== "I32" && indices!.dtype !== "I64")
-      fail(`indices have dtype ${indices!.dtype}, expected I32`);
-    if (indices!.data.length !== values!.data.length)
-      fail(`${indices!.data.length} indices but ${values!.data.length} values`);
-    const n = sizeOf(dims);
-    const dense = new Float32Array(n);
-    let prev = -1;
-    for (let i = 0; i < indices!.data.length; i++) {
-      const idx = indices!.data[i];
-      if (!(idx > prev && idx < n)) fail(`index ${idx} is out of order or outside ${shapeString(dims)}`);
-      dense[idx] = values!.data[i];
-      prev = idx;
-    }
+    const { dims, indices, values } = sparseEntry(tensors, metadata, key, name, source);
     out.delete(`${name}.indices`);
     out.delete(`${name}.values`);
+    if (keepSparse(dims)) {
+      held.set(name, csrFromSortedIndices(dims[0], dims[1], indices, values));
+      continue;
+    }
+    const dense = new Float32Array(sizeOf(dims));
+    for (let i = 0; i < indices.length; i++) dense[indices[i]] = values[i];
     out.set(name, { dtype: "F32", shape: dims, data: dense } satisfies StoredTensor);
   }
-  return out;
+  return { tensors: out, held };
+}
+
+/** One sparse tensor's shape, indices and values, checked: indices ascending and inside the shape. */
+function sparseEntry(
+  tensors: TensorMap,
+  metadata: Record<string, string>,
+  key: string,
+  name: string,
+  source: string,
+): { dims: number[]; indices: ArrayLike<number>; values: ArrayLike<number> } {
+  const fail = (problem: string): never => {
+    throw new CspError(`${source}: sparse tensor "${name}": ${problem}`);
+  };
+  let shape: unknown;
+  try {
+    shape = JSON.parse(metadata[key]);
+  } catch {
+    fail(`shape metadata ${JSON.stringify(metadata[key])} is not JSON`);
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    fail(`invalid shape ${metadata[key]}`);
+  const dims = shape as number[];
+  const indices = tensors.get(`${name}.indices`);
+  const values = tensors.get(`${name}.values`);
+  if (!indices || !values) fail(`needs both "${name}.indices" and "${name}.values"`);
+  if (indices!.dtype !== "I32" && indices!.dtype !== "I64")
+    fail(`indices have dtype ${indices!.dtype}, expected I32`);
+  if (indices!.data.length !== values!.data.length)
+    fail(`${indices!.data.length} indices but ${values!.data.length} values`);
+  const n = sizeOf(dims);
+  let prev = -1;
+  for (let i = 0; i < indices!.data.length; i++) {
+    const idx = indices!.data[i];
+    if (!(idx > prev && idx < n)) fail(`index ${idx} is out of order or outside ${shapeString(dims)}`);
+    prev = idx;
+  }
+  return { dims, indices: indices!.data, values: values!.data };
+}
+
+/** CSR [rows, cols] from ascending flat indices (row-major order is CSR order) and their values. */
+function csrFromSortedIndices(
+  rows: number,
+  cols: number,
+  indices: ArrayLike<number>,
+  values: ArrayLike<number>,
+): CsrMatrix {
+  const nnz = indices.length;
+  const rowPtr = new Int32Array(rows + 1);
+  const colIdx = new Int32Array(nnz);
+  const vals = new Float32Array(nnz);
+  for (let p = 0; p < nnz; p++) {
+    const idx = indices[p];
+    const r = Math.floor(idx / cols);
+    rowPtr[r + 1]++;
+    colIdx[p] = idx - r * cols;
+    vals[p] = values[p];
+  }
+  for (let r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];
+  return { rows, cols, rowPtr, colIdx, values: vals };
 }
 
 export function countNonzero(data: ArrayLike<number>): number {

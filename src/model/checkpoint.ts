@@ -3,9 +3,11 @@ import { join, dirname, basename } from "node:path";
 import { CspError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { readSafetensors, writeSafetensors, type StoredTensor, type TensorMap } from "../io/safetensors.js";
-import { decodeSparse, encodeSparse } from "../io/sparse_tensors.js";
+import { decodeSparseHeld, encodeSparse } from "../io/sparse_tensors.js";
+import { Tensor } from "../tensor/tensor.js";
 import { parseConfig, type GPTConfig } from "./config.js";
 import { createModel, type Model } from "./model.js";
+import { heldSparseTensor } from "./sparse_weights.js";
 
 export const CONFIG_FILE = "config.json";
 export const WEIGHTS_FILE = "model.safetensors";
@@ -51,7 +53,12 @@ export function loadModelWithConfig(dir: string): LoadedModel {
   const { train: _train, ...rest } = raw as Record<string, unknown>;
   const { config, ignoredKeys } = parseConfig(rest, configPath);
   const file = readSafetensors(weightsPath);
-  const tensors = modelTensors(decodeSparse(file.tensors, file.metadata, weightsPath), weightsPath);
+  // Matrices stored sparse stay CSR until something reads them dense: inference on the sparse
+  // kernels never allocates them (memory ∝ nonzeros).
+  const decoded = decodeSparseHeld(file.tensors, file.metadata, weightsPath);
+  const tensors: Map<string, { shape: readonly number[]; data: Float32Array } | Tensor<Float32Array>> =
+    modelTensors(decoded.tensors, weightsPath);
+  for (const [name, csr] of decoded.held) tensors.set(name, heldSparseTensor(csr));
   return {
     model: createModel(config, tensors, weightsPath, (n) => new Float32Array(n)),
     rawConfig: raw as Record<string, unknown>,

@@ -5,13 +5,12 @@ import { topkCount, type Loctype } from "./config.js";
 import type { Intervention } from "./hooks.js";
 import { absTopKBackward } from "./layers/abstopk.js";
 import { crossEntropy } from "./layers/cross_entropy.js";
-import { embeddingBackward, embeddingForward } from "./layers/embedding.js";
+import { embeddingBackward, embeddingForward, embeddingRowsFromCsr } from "./layers/embedding.js";
 import { reluBackward, reluForward } from "./layers/gelu.js";
 import { layerNormBackward, layerNormForward } from "./layers/layernorm.js";
 import { linearBackward, linearForward, type WeightGradMode } from "./layers/linear.js";
-import { rmsNormBackward, rmsNormForward } from "./layers/rmsnorm.js";
 import { param, type Model } from "./model.js";
-import { DEFAULT_SPARSE_THRESHOLD, invalidateSparseWeight, sparseWeight } from "./sparse_weights.js";
+import { DEFAULT_SPARSE_THRESHOLD, invalidateSparseWeight, sparseWeightOf } from "./sparse_weights.js";
 
 export interface ForwardOptions {
   /** Next-token targets [B·T]; -1 is ignored. With targets the result has a mean cross-entropy loss. */
@@ -149,13 +148,36 @@ export function forward<A extends FloatArray>(
     if (!(id >= 0 && id < dims.vocab))
       throw new CspError(`token id ${id} at position ${i} is outside the vocabulary [0, ${dims.vocab})`);
   }
-  const like = param(model, "transformer.wte.weight");
+  const like = param(model, "transformer.ln_f.weight");
   const alloc = (len: number) => allocLike(like, len);
   const sparseThreshold = opts.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD;
-  /** The sparse form of linear weight `name` [rows, cols] when it takes the sparse path. */
-  const sparseOf = (name: string, rows: number, cols: number) =>
-    sparseWeight(param(model, name), rows, cols, sparseThreshold);
+  /**
+   * Linear weight `name` [rows, cols]: its sparse form when it takes the sparse path (a weight held
+   * sparse is then never built dense), else its dense data.
+   */
+  const weightOf = (name: string, rows: number, cols: number) => {
+    const sparse = sparseWeightOf(model.params.get(name)!, rows, cols, sparseThreshold);
+    return sparse ? { sparse } : { w: param(model, name) };
+  };
   const keep = opts.keepCache ?? false;
+  // Without a cache or interventions, no per-layer buffer outlives its layer (hooks record copies),
+  // so each is reused across layers: less allocation and garbage, a lower peak memory in inference.
+  // An intervention might keep a reference to the activation it was given, so then nothing is reused.
+  const reuse = !keep && !(opts.interventions && opts.interventions.size > 0);
+  const scratch = new Map<string, FloatArray>();
+  const temp = (key: string, len: number): FloatArray => {
+    if (!reuse) return alloc(len);
+    let buf = scratch.get(key);
+    if (!buf || buf.length !== len) scratch.set(key, (buf = alloc(len)));
+    return buf;
+  };
+  const keptScratch = new Map<string, Uint8Array>();
+  const keptMask = (key: string, len: number): Uint8Array => {
+    if (!reuse) return new Uint8Array(len);
+    let buf = keptScratch.get(key);
+    if (!buf || buf.length !== len) keptScratch.set(key, (buf = new Uint8Array(len)));
+    return buf;
+  };
   const hooks = new Map<string, Tensor>();
   const interventions = opts.interventions;
 
@@ -192,7 +214,7 @@ export function forward<A extends FloatArray>(
   const topk = (loc: Loctype, x: FloatArray, width: number): Uint8Array | undefined => {
     const frac = dims.afrac[loc];
     if (frac === undefined) return undefined;
-    const kept = new Uint8Array(n * width);
+    const kept = keptMask(loc, n * width);
     be.absTopK(x, n, width, topkCount(frac, width), kept);
     return kept;
   };
@@ -209,7 +231,7 @@ export function forward<A extends FloatArray>(
     const w = param(model, `${prefix}.weight`);
     const rstd = alloc(rows);
     if (config.rms_norm) {
-      rmsNormForward({ x, w, n: rows, d: width, out, rstd, outStride, outOffset });
+      be.rmsNormForward({ x, w, n: rows, d: width, out, rstd, outStride, outOffset });
       return { x, rstd };
     }
     const mean = alloc(rows);
@@ -222,7 +244,9 @@ export function forward<A extends FloatArray>(
   const wpe = param(model, "transformer.wpe.weight");
   const posWidth = dims.catPosEmb ? dims.dPos : dims.dModel;
   let x = alloc(n * dims.dModel);
-  embeddingForward(param(model, "transformer.wte.weight"), dims.dModel, inputIds, x);
+  const wte = model.params.get("transformer.wte.weight")!;
+  if (wte.heldCsr) embeddingRowsFromCsr(wte.heldCsr, inputIds, x);
+  else embeddingForward(wte.data, dims.dModel, inputIds, x);
   if (!dims.catPosEmb) {
     for (let r = 0; r < n; r++) {
       const p = (r % t) * posWidth;
@@ -238,25 +262,24 @@ export function forward<A extends FloatArray>(
     const hc = new Map<string, HookCache>();
     // ---- attention sublayer
     const xIn = hook(`${li}.resid_in`, x, dims.dModel, hc);
-    const actIn1 = alloc(n * dIn);
+    const actIn1 = temp("actIn1", n * dIn);
     const norm1 = norm(xIn, n, dims.dModel, `${pre}.ln_1`, actIn1, dIn, 0);
     const normP1 = dims.catPosEmb ? catPositions(actIn1, `${pre}.ln_p1`) : undefined;
     const keptIn1 = topk("attn_in", actIn1, dIn);
     const hAttn = hook(`${li}.attn.act_in`, actIn1, dIn, hc);
-    const qkv = alloc(n * 3 * D);
+    const qkv = temp("qkv", n * 3 * D);
     linearForward(be, {
       x: hAttn,
-      w: param(model, `${pre}.attn.c_attn.weight`),
       b: model.params.get(`${pre}.attn.c_attn.bias`)?.data,
       n,
       dIn,
       dOut: 3 * D,
       out: qkv,
-      sparse: sparseOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
+      ...weightOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
     });
-    let q = alloc(n * D);
-    let k = alloc(n * D);
-    let v = alloc(n * D);
+    let q = temp("q", n * D);
+    let k = temp("k", n * D);
+    let v = temp("v", n * D);
     for (let r = 0; r < n; r++) {
       q.set(qkv.subarray(r * 3 * D, r * 3 * D + D), r * D);
       k.set(qkv.subarray(r * 3 * D + D, r * 3 * D + 2 * D), r * D);
@@ -270,65 +293,62 @@ export function forward<A extends FloatArray>(
     const keptV = topk("attn_v", v, D);
     v = hook(`${li}.attn.v`, v, D, hc);
     const sink = config.sink ? param(model, `${pre}.attn.attn_imp.sink_logit`) : undefined;
-    const probs = alloc(b * dims.nHead * t * t);
+    const probs = temp("probs", b * dims.nHead * t * t);
     const pSink = sink ? alloc(b * dims.nHead * t) : undefined;
-    const yRaw = alloc(n * D);
+    const yRaw = temp("yRaw", n * D);
     be.attentionForward({ b, t, nHead: dims.nHead, dHead: dims.dHead }, q, k, v, sink, yRaw, probs, pSink);
     const y = hook(`${li}.attn.y`, yRaw, D, hc);
-    const o = alloc(n * dims.dModel);
+    const o = temp("o", n * dims.dModel);
     linearForward(be, {
       x: y,
-      w: param(model, `${pre}.attn.c_proj.weight`),
       b: model.params.get(`${pre}.attn.c_proj.bias`)?.data,
       n,
       dIn: D,
       dOut: dims.dModel,
       out: o,
-      sparse: sparseOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
+      ...weightOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
     });
     const keptOut1 = topk("attn_out", o, dims.dModel);
     const oDelta = hook(`${li}.attn.resid_delta`, o, dims.dModel, hc);
-    const x1 = alloc(n * dims.dModel);
-    for (let i = 0; i < x1.length; i++) x1[i] = xIn[i] + oDelta[i];
+    const x1 = temp("x1", n * dims.dModel);
+    be.addInto(xIn, oDelta, x1, x1.length);
     const resid1 = residualActivation(x1, "resid_post_attn");
     // ---- MLP sublayer
     const xMid = hook(`${li}.resid_mid`, x1, dims.dModel, hc);
-    const actIn2 = alloc(n * dIn);
+    const actIn2 = temp("actIn2", n * dIn);
     const norm2 = norm(xMid, n, dims.dModel, `${pre}.ln_2`, actIn2, dIn, 0);
     const normP2 = dims.catPosEmb ? catPositions(actIn2, `${pre}.ln_p2`) : undefined;
     const keptIn2 = topk("mlp_in", actIn2, dIn);
     const hMlp = hook(`${li}.mlp.act_in`, actIn2, dIn, hc);
-    const u = alloc(n * dims.dMlp);
+    const u = temp("u", n * dims.dMlp);
     linearForward(be, {
       x: hMlp,
-      w: param(model, `${pre}.mlp.c_fc.weight`),
       b: model.params.get(`${pre}.mlp.c_fc.bias`)?.data,
       n,
       dIn,
       dOut: dims.dMlp,
       out: u,
-      sparse: sparseOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
+      ...weightOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
     });
-    const aRaw = alloc(n * dims.dMlp);
+    const aRaw = temp("aRaw", n * dims.dMlp);
     if (config.activation_type === "gelu") be.gelu(u, aRaw, aRaw.length);
     else reluForward(u, aRaw, aRaw.length);
     const keptNeuron = topk("mlp_neuron", aRaw, dims.dMlp);
     const a = hook(`${li}.mlp.post_act`, aRaw, dims.dMlp, hc);
-    const m = alloc(n * dims.dModel);
+    const m = temp("m", n * dims.dModel);
     linearForward(be, {
       x: a,
-      w: param(model, `${pre}.mlp.c_proj.weight`),
       b: model.params.get(`${pre}.mlp.c_proj.bias`)?.data,
       n,
       dIn: dims.dMlp,
       dOut: dims.dModel,
       out: m,
-      sparse: sparseOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
+      ...weightOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
     });
     const keptOut2 = topk("mlp_out", m, dims.dModel);
     const mDelta = hook(`${li}.mlp.resid_delta`, m, dims.dModel, hc);
-    const x2 = alloc(n * dims.dModel);
-    for (let i = 0; i < x2.length; i++) x2[i] = xMid[i] + mDelta[i];
+    const x2 = temp("x2", n * dims.dModel);
+    be.addInto(xMid, mDelta, x2, x2.length);
     const resid2 = residualActivation(x2, "resid_post_mlp");
     x = x2;
     if (keep) {
@@ -371,23 +391,17 @@ export function forward<A extends FloatArray>(
   const V = dims.vocab;
   const logits = alloc(n * V);
   const unembedName = config.tied_unembed ? "transformer.wte.weight" : "lm_head.weight";
-  const unembed = param(model, unembedName);
   linearForward(be, {
     x: zF,
-    w: unembed,
     b: param(model, "final_logits_bias"),
     n,
     dIn: dims.dModel,
     dOut: V,
     out: logits,
-    sparse: sparseOf(unembedName, V, dims.dModel),
+    ...weightOf(unembedName, V, dims.dModel),
   });
   if (config.enable_bigram_table) {
-    const table = param(model, "bigram_table");
-    for (let r = 0; r < n; r++) {
-      const src = inputIds[r] * V;
-      for (let j = 0; j < V; j++) logits[r * V + j] += table[src + j];
-    }
+    be.addGatheredRows(param(model, "bigram_table"), inputIds, V, logits);
   }
 
   const result: ForwardResult = { logits: new Tensor(logits, [b, t, V]), hooks };
@@ -475,7 +489,7 @@ export function backward<A extends FloatArray>(
   const weightGrad = opts.weightGrad ?? cache.weightGrad ?? "dense";
   /** The sparse path of linear weight `name` [rows, cols], when it takes one. */
   const sparseOf = (name: string, rows: number, cols: number) => ({
-    sparse: sparseWeight(param(model, name), rows, cols, sparseThreshold),
+    sparse: sparseWeightOf(model.params.get(name)!, rows, cols, sparseThreshold),
     weightGrad,
   });
   const D = dims.dAttn;
@@ -509,7 +523,7 @@ export function backward<A extends FloatArray>(
   ) => {
     const w = param(model, `${prefix}.weight`);
     if (config.rms_norm) {
-      rmsNormBackward({
+      be.rmsNormBackward({
         dy,
         x: c.x,
         w,

@@ -14,12 +14,12 @@ export interface Model<A extends FloatArray = Float32Array> {
 /**
  * Builds a model from a config and named tensors, checking that every expected tensor is present with
  * its expected shape. `final_logits_bias` defaults to zeros (the reference's load_model does the same);
- * `source` names the file in errors. Unexpected tensors are refused: a config that contradicts the
+ * `source` names the file in errors; Tensor values are used as they are (no copy). Unexpected tensors are refused: a config that contradicts the
  * weights must not load silently.
  */
 export function createModel<A extends FloatArray>(
   config: GPTConfig,
-  tensors: Map<string, { shape: readonly number[]; data: A }>,
+  tensors: Map<string, { shape: readonly number[]; data: A } | Tensor<A>>,
   source: string,
   zeros: (n: number) => A,
 ): Model<A> {
@@ -47,7 +47,8 @@ export function createModel<A extends FloatArray>(
         `${source}: tensor "${spec.name}" has shape ${shapeString(t.shape)}, the config implies ${shapeString(spec.shape)}`,
       );
     }
-    params.set(spec.name, new Tensor(t.data, spec.shape));
+    // A Tensor is taken as it is (it may be held sparse: reading its data would build it dense).
+    params.set(spec.name, t instanceof Tensor ? t : new Tensor(t.data, spec.shape));
   }
   // A tied model's state dict holds the unembedding twice (same storage); accept the copy if it agrees.
   const tiedCopy = tensors.get("lm_head.weight");

@@ -1,5 +1,5 @@
-import type { FloatArray } from "../tensor/tensor.js";
-import type { CsrMatrix } from "../tensor/sparse.js";
+import { Tensor, type FloatArray } from "../tensor/tensor.js";
+import { csrToDense, type CsrMatrix } from "../tensor/sparse.js";
 import type { Model } from "./model.js";
 
 /**
@@ -53,10 +53,55 @@ export function sparseWeight(
     cache.set(dense, e);
   }
   if (e.nnz > threshold * dense.length) return undefined;
-  const entry = e;
-  entry.csr ??= csrOf(dense, rows, cols, entry.nnz);
+  e.csr ??= csrOf(dense, rows, cols, e.nnz);
+  return formsOf(e);
+}
+
+/**
+ * sparseWeight for a parameter tensor. A tensor held sparse (loaded from sparse storage, dense data
+ * never built) hands over its CSR without building the dense matrix; any other goes through its data.
+ */
+export function sparseWeightOf(
+  t: Tensor,
+  rows: number,
+  cols: number,
+  threshold: number,
+): SparseLinearWeight | undefined {
+  const held = t.heldCsr;
+  if (held && threshold > 0) {
+    if (held.rows !== rows || held.cols !== cols)
+      throw new Error(`weight is held as [${held.rows}, ${held.cols}], expected ${rows}×${cols}`);
+    if (held.rowPtr[rows] <= threshold * rows * cols) {
+      let e = heldForms.get(held);
+      if (!e) {
+        e = { rows, cols, nnz: held.rowPtr[rows], csr: held };
+        heldForms.set(held, e);
+      }
+      return formsOf(e);
+    }
+  }
+  return sparseWeight(t.data, rows, cols, threshold);
+}
+
+/** The cache entries of held CSRs (their transposes, built on first use). */
+const heldForms = new WeakMap<CsrMatrix, Entry>();
+
+/**
+ * A weight tensor held as `csr` only. Its dense data is built on first access, and the CSR (and any
+ * transpose already built) carries over to the cache of that dense array, so nothing is recomputed.
+ */
+export function heldSparseTensor(csr: CsrMatrix): Tensor<Float32Array> {
+  return Tensor.heldSparse(csr, () => {
+    const dense = csrToDense(csr);
+    const e = heldForms.get(csr);
+    cache.set(dense, { rows: csr.rows, cols: csr.cols, nnz: csr.rowPtr[csr.rows], csr, csrT: e?.csrT });
+    return dense;
+  });
+}
+
+function formsOf(entry: Entry): SparseLinearWeight {
   return {
-    csr: entry.csr,
+    csr: entry.csr!,
     transposed: () => (entry.csrT ??= transposeCsr(entry.csr!)),
   };
 }
@@ -74,7 +119,8 @@ export function invalidateSparseWeight(dense: FloatArray): void {
 export function markWeightsChanged(model: Model<FloatArray>, names?: Iterable<string>): void {
   for (const name of names ?? model.params.keys()) {
     const t = model.params.get(name);
-    if (t) invalidateSparseWeight(t.data);
+    // A tensor still held sparse was never written (writes go through its dense data).
+    if (t && !t.heldCsr) invalidateSparseWeight(t.data);
   }
 }
 
@@ -98,8 +144,9 @@ export function sparseWeightSummary(
   return linearWeightNames(model).map((name) => {
     const t = model.params.get(name)!;
     const [rows, cols] = t.shape;
-    const sparse = sparseWeight(t.data, rows, cols, threshold) !== undefined;
-    return { name, density: countNonzeros(t.data) / t.data.length, sparse };
+    const sparse = sparseWeightOf(t, rows, cols, threshold) !== undefined;
+    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : countNonzeros(t.data);
+    return { name, density: nnz / (rows * cols), sparse };
   });
 }
 

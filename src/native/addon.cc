@@ -13,6 +13,7 @@
 #include "activations.h"
 #include "attention.h"
 #include "gemm.h"
+#include "rows.h"
 #include "sparse.h"
 #include "thread_pool.h"
 
@@ -339,6 +340,88 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), csp::threadCount());
 }
 
+// ---- row-wise kernels (rows.h)
+
+// addInto(a, b, out, size): out = a + b.
+Napi::Value AddInto(const Napi::CallbackInfo& info) {
+  Args args(info, "addInto");
+  if (!args.count(4)) return info.Env().Undefined();
+  const int size = args.dim(3, "size");
+  const float* a = args.f32(0, "a", size);
+  const float* b = args.f32(1, "b", size);
+  float* out = args.f32(2, "out", size);
+  if (args.failed()) return info.Env().Undefined();
+  csp::addInto(a, b, out, size);
+  return info.Env().Undefined();
+}
+
+// rmsNormForward(x, w, n, d, out, rstd, xStride, outStride, outOffset, eps)
+Napi::Value RmsNormForward(const Napi::CallbackInfo& info) {
+  Args args(info, "rmsNormForward");
+  if (!args.count(10)) return info.Env().Undefined();
+  const int n = args.dim(2, "n"), d = args.dim(3, "d");
+  const int xStride = args.dim(6, "xStride"), outStride = args.dim(7, "outStride"), outOffset = args.dim(8, "outOffset");
+  if (!args.failed() && (xStride < d || outOffset + d > outStride)) args.rangeError("row strides must fit d columns");
+  const size_t xNeed = n == 0 ? 0 : mul(n - 1, xStride) + d;
+  const size_t outNeed = n == 0 ? 0 : mul(n - 1, outStride) + outOffset + d;
+  const float* x = args.f32(0, "x", xNeed);
+  const float* w = args.f32(1, "w", d);
+  float* out = args.f32(4, "out", outNeed);
+  float* rstd = args.f32(5, "rstd", n);
+  const double eps = info[9].IsNumber() ? info[9].As<Napi::Number>().DoubleValue() : -1;
+  if (!args.failed() && !(eps >= 0)) args.rangeError("eps must be a non-negative number");
+  args.disjoint(out, outNeed * 4, "out", x, xNeed * 4, "x");
+  if (args.failed()) return info.Env().Undefined();
+  csp::rmsNormForward(x, w, n, d, out, rstd, xStride, outStride, outOffset, eps);
+  return info.Env().Undefined();
+}
+
+// rmsNormBackward(dy, x, w, rstd, n, d, dx, dw | null, dyStride, dyOffset)
+Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "rmsNormBackward");
+  if (!args.count(10)) return info.Env().Undefined();
+  const int n = args.dim(4, "n"), d = args.dim(5, "d");
+  const int dyStride = args.dim(8, "dyStride"), dyOffset = args.dim(9, "dyOffset");
+  if (!args.failed() && dyOffset + d > dyStride) args.rangeError("dy rows must fit d columns");
+  const size_t dyNeed = n == 0 ? 0 : mul(n - 1, dyStride) + dyOffset + d;
+  const float* dy = args.f32(0, "dy", dyNeed);
+  const float* x = args.f32(1, "x", mul(n, d));
+  const float* w = args.f32(2, "w", d);
+  const float* rstd = args.f32(3, "rstd", n);
+  float* dx = args.f32(6, "dx", mul(n, d));
+  float* dw = info[7].IsNull() || info[7].IsUndefined() ? nullptr : args.f32(7, "dw", d);
+  args.disjoint(dx, mul(n, d) * 4, "dx", dy, dyNeed * 4, "dy");
+  args.disjoint(dx, mul(n, d) * 4, "dx", x, mul(n, d) * 4, "x");
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] {
+    csp::rmsNormBackward(dy, x, w, rstd, n, d, dx, dw, dyStride, dyOffset);
+    return true;
+  });
+  return info.Env().Undefined();
+}
+
+// addGatheredRows(table, tableRows, ids, width, out): out[r, :] += table[ids[r], :].
+Napi::Value AddGatheredRows(const Napi::CallbackInfo& info) {
+  Args args(info, "addGatheredRows");
+  if (!args.count(5)) return info.Env().Undefined();
+  const int tableRows = args.dim(1, "tableRows"), width = args.dim(3, "width");
+  size_t n = 0;
+  const int32_t* ids = args.i32(2, "ids", 0, &n);
+  const float* table = args.f32(0, "table", mul(tableRows, width));
+  float* out = args.f32(4, "out", mul(n, width));
+  if (args.failed()) return info.Env().Undefined();
+  for (size_t r = 0; r < n; r++) {
+    if (static_cast<uint32_t>(ids[r]) >= static_cast<uint32_t>(tableRows)) {
+      args.rangeError("ids[" + std::to_string(r) + "] = " + std::to_string(ids[r]) + " is outside [0, " + std::to_string(tableRows) + ")");
+      return info.Env().Undefined();
+    }
+  }
+  args.disjoint(out, mul(n, width) * 4, "out", table, mul(tableRows, width) * 4, "table");
+  if (args.failed()) return info.Env().Undefined();
+  csp::addGatheredRows(table, ids, static_cast<int>(n), width, out);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
@@ -350,6 +433,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("addInto", Napi::Function::New(env, AddInto, "addInto"));
+  exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
+  exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
+  exports.Set("addGatheredRows", Napi::Function::New(env, AddGatheredRows, "addGatheredRows"));
   return exports;
 }
 

@@ -1,3 +1,5 @@
+import type { CsrMatrix } from "./sparse.js";
+
 /**
  * A dense, row-major tensor. `data` is Float32Array for the engine; the TypeScript backend also accepts
  * Float64Array so that backward passes can be checked against finite differences in double precision.
@@ -5,18 +7,55 @@
 export type FloatArray = Float32Array | Float64Array;
 
 export class Tensor<A extends FloatArray = FloatArray> {
+  private dense: A | undefined;
+  private held: CsrMatrix | undefined;
+  private materialize: (() => A) | undefined;
+
   constructor(
-    readonly data: A,
+    data: A,
     readonly shape: readonly number[],
   ) {
     const n = sizeOf(shape);
     if (n !== data.length) {
       throw new Error(`tensor shape [${shape.join(", ")}] needs ${n} values, got ${data.length}`);
     }
+    this.dense = data;
+  }
+
+  /**
+   * A 2-D tensor held only as CSR (a weight loaded from sparse storage): its dense data is built by
+   * `materialize` on first access to `data`, so a model read only through its sparse forms never
+   * allocates the dense matrices. `materialize` must return rows·cols values equal to the CSR's.
+   */
+  static heldSparse<A extends FloatArray>(csr: CsrMatrix, materialize: () => A): Tensor<A> {
+    const t = Object.create(Tensor.prototype) as Tensor<A>;
+    Object.assign(t, { shape: [csr.rows, csr.cols], dense: undefined, held: csr, materialize });
+    return t;
+  }
+
+  /** The values, row-major. A tensor held sparse builds them here, once; from then on it is dense. */
+  get data(): A {
+    if (this.dense === undefined) {
+      const data = this.materialize!();
+      if (data.length !== sizeOf(this.shape))
+        throw new Error(`tensor shape ${shapeString(this.shape)} needs ${sizeOf(this.shape)} values`);
+      this.dense = data;
+      this.held = undefined;
+      this.materialize = undefined;
+    }
+    return this.dense;
+  }
+
+  /**
+   * The CSR of a tensor held sparse whose dense data has never been built, else undefined. Writers
+   * go through `data`, so while this is defined it is exactly the tensor's value.
+   */
+  get heldCsr(): CsrMatrix | undefined {
+    return this.held;
   }
 
   get size(): number {
-    return this.data.length;
+    return sizeOf(this.shape);
   }
 
   /** The length of the last dimension. */

@@ -11,6 +11,8 @@ import {
 } from "../../bench/common/results.js";
 import { renderResultsMarkdown } from "../../bench/report.js";
 import { runTimeRatio, secondsToLoss, stepsToTargetSparsity } from "../../bench/run_ratio.js";
+import type { EvalPoint, TrainRunResult } from "../../bench/common/specs.js";
+import { lossEffect } from "../../bench/training.js";
 
 function sample(): BenchResults {
   return {
@@ -86,6 +88,9 @@ describe("results.json", () => {
     expect(md).toContain("| ≥ 20× PyTorch dense | 25.00× (ours: sparse; CPU-time ratio n/a) | **met** |");
     expect(md).toContain("n/a: mode exact does not exist yet | not measured |");
     expect(md).toContain("| ≤ 1/3 of PyTorch's time | 0.50 | not met |");
+    expect(md).toContain(
+      '| training step, sparse mode "fast" | ≥ 5× PyTorch dense+mask | 6.00× (CPU-time ratio n/a) | **met** |',
+    );
     expect(md).toContain("Test CPU, 2 cores");
   });
 });
@@ -135,5 +140,77 @@ describe("run_time_ratio", () => {
     const r = runTimeRatio(flat, flat);
     expect(r.ratio).toBeNull();
     expect(r.reason).toMatch(/before training/);
+  });
+});
+
+describe("the two training modes in results.json and RESULTS.md", () => {
+  const curve = (losses: number[], secondsPerStep: number): EvalPoint[] =>
+    losses.map((valLoss, i) => ({
+      steps: 4 * i,
+      trainSeconds: 4 * i * secondsPerStep,
+      trainCpuSeconds: 8 * i * secondsPerStep,
+      valLoss,
+    }));
+  const exact = curve([5, 3, 2.5], 1);
+  const fast = curve([5, 3.25, 2.75], 0.5);
+  const torch = curve([5, 3.125, 2.5], 2);
+
+  it("lossEffect: fast − exact at each evaluation and the exact/PyTorch drift for scale", () => {
+    const e = lossEffect(exact, fast, torch, 10);
+    expect(e.final_val_fast_minus_exact).toBe(0.25);
+    expect(e.by_eval.map((x) => x.fast_minus_exact)).toEqual([0, 0.25, 0.25]);
+    expect(e.by_eval.map((x) => x.steps)).toEqual([0, 4, 8]);
+    expect(e.max_abs_exact_minus_torch).toBe(0.125);
+    expect(e.dense_grad_every).toBe(10);
+    expect(() => lossEffect(exact, fast.slice(0, 2), null, 10)).toThrow(/different steps/);
+  });
+
+  it("RESULTS.md names the default mode's whole-run ratio, shows the other mode's and the loss effect", () => {
+    const run = (evals: EvalPoint[], impl: string): TrainRunResult => ({
+      impl,
+      description: impl,
+      evals,
+      losses: [],
+      totalTrainSeconds: evals.at(-1)!.trainSeconds,
+      totalTrainCpuSeconds: evals.at(-1)!.trainCpuSeconds,
+      totalEvalSeconds: 0,
+      peakRssBytes: null,
+    });
+    const cmp = (evals: EvalPoint[], mode: string, target: number, oursS: number, torchS: number) => ({
+      oursTrainer: mode,
+      targetLoss: target,
+      minSteps: 5,
+      oursSecondsToTarget: oursS,
+      torchSecondsToTarget: torchS,
+      ours: run(evals, mode),
+      torch: run(torch, "torch"),
+    });
+    const r = sample();
+    const runs = { exact: cmp(exact, "exact", 2.5, 8, 16), fast: cmp(fast, "fast", 2.75, 4, 16) };
+    r.training = {
+      ...r.training,
+      default_mode: "exact",
+      run_time_ratio: 0.5,
+      run_time_ratio_cpu: 0.5,
+      run_time_ratio_exact: 0.5,
+      run_time_ratio_exact_cpu: 0.5,
+      run_time_ratio_fast: 0.25,
+      run_time_ratio_fast_cpu: 0.25,
+      run: runs.exact,
+      runs,
+      loss_effect: lossEffect(exact, fast, torch, 10),
+      setup: { recipe: { global_bs: 2, n_ctx: 8, total_steps: 8 } },
+    };
+    const md = renderResultsMarkdown(r);
+    expect(md).toContain(
+      '| whole run to equal validation loss, default mode "exact" | ≤ 1/3 of PyTorch\'s time | 0.50 (ours: exact; CPU-time ratio 0.50) | not met |',
+    );
+    expect(md).toContain('| (whole run, mode "fast", for reference) | — | 0.25 (CPU-time ratio 0.25) | — |');
+    expect(md).toContain("| 8 | 2.5000 | 8.0 | 2.7500 | 4.0 | 2.5000 | 16.0 | +0.2500 |");
+    expect(md).toContain("the final validation loss of fast minus exact is +0.2500 (fast ends worse)");
+    expect(md).toContain(
+      "exact and PyTorch (the same maths, different fp32 summation) differ by up to 0.1250",
+    );
+    expect(md).toContain('default mode (DEFAULT_TRAIN_CONFIG.weight_grad_mode) is "exact"');
   });
 });

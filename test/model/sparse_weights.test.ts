@@ -1,6 +1,9 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getBackend, type Backend } from "../../src/backend/index.js";
-import { loadModel } from "../../src/model/checkpoint.js";
+import { loadModel, saveModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
 import type { Model } from "../../src/model/model.js";
@@ -180,3 +183,95 @@ describe("sparse weight cache", () => {
     expect(relMaxError(forward(copy, ids, b, t, opts).logits.data, dense)).toBeLessThan(1e-6);
   });
 });
+
+describe("matrices loaded from sparse storage stay sparse", () => {
+  const { dir, ids, targets, b, t } = loadParityCase("sink-afrac");
+  beforeAll(() => useBackend("ts"));
+
+  /** The parity model with sparsified linear weights, saved (sparse storage) and loaded back. */
+  function savedSparse(): { model: Model; reloaded: () => Model } {
+    const model = sparsified(loadModel(dir));
+    const out = mkdtempSync(join(tmpdir(), "csp-held-"));
+    saveModel(out, model);
+    return { model, reloaded: () => loadModel(out) };
+  }
+
+  it("loads linear weights as CSR only, and a forward on the sparse path never builds them dense", () => {
+    const { model, reloaded } = savedSparse();
+    const held = reloaded();
+    const names = linearWeightNames(held);
+    for (const name of names) expect(held.params.get(name)!.heldCsr, name).toBeDefined();
+    const want = forward(model, ids, b, t, { sparseThreshold: 1 }).logits.data;
+    const got = forward(held, ids, b, t, { sparseThreshold: 1 }).logits.data;
+    expect(relMaxError(got, want)).toBe(0);
+    for (const name of names) expect(held.params.get(name)!.heldCsr, name).toBeDefined();
+    // The dense data, built on demand, is the saved matrix exactly (sparse storage drops -0's sign).
+    const plusZero = (a: ArrayLike<number>) => Array.from(a, (v) => v + 0);
+    for (const name of names) {
+      const t2 = held.params.get(name)!;
+      expect(plusZero(t2.data), name).toEqual(plusZero(model.params.get(name)!.data));
+      expect(t2.heldCsr, name).toBeUndefined();
+    }
+  });
+
+  it("takes the dense path (building the matrix) above the threshold, with the same logits", () => {
+    const { model, reloaded } = savedSparse();
+    const held = reloaded();
+    const want = forward(model, ids, b, t, { sparseThreshold: 0 }).logits.data;
+    const got = forward(held, ids, b, t, { sparseThreshold: 0 }).logits.data;
+    expect(relMaxError(got, want)).toBe(0);
+    expect(held.params.get("lm_head.weight")!.heldCsr).toBeUndefined();
+  });
+
+  it("trains like a dense-loaded model: backward and in-place writes see the built matrices", () => {
+    const { model, reloaded } = savedSparse();
+    const held = reloaded();
+    const gWant = backward(model, forward(model, ids, b, t, { targets, keepCache: true })).grads;
+    const gGot = backward(held, forward(held, ids, b, t, { targets, keepCache: true })).grads;
+    for (const [name, g] of gWant) expect(relMaxError(gGot.get(name)!.data, g.data), name).toBe(0);
+    const lm = held.params.get("lm_head.weight")!.data;
+    for (let i = 0; i < lm.length; i++) lm[i] *= 2;
+    markWeightsChanged(held, ["lm_head.weight"]);
+    const lmWant = model.params.get("lm_head.weight")!.data;
+    for (let i = 0; i < lmWant.length; i++) lmWant[i] *= 2;
+    markWeightsChanged(model, ["lm_head.weight"]);
+    const want = forward(model, ids, b, t, { sparseThreshold: 1 }).logits.data;
+    expect(relMaxError(forward(held, ids, b, t, { sparseThreshold: 1 }).logits.data, want)).toBe(0);
+  });
+});
+
+for (const backendName of BACKENDS) {
+  describe(`forward buffer reuse (${backendName} backend)`, () => {
+    beforeAll(() => useBackend(backendName));
+    const { model, ids, targets, b, t } = loadParityCase("sink-afrac");
+
+    it("a cache-free forward (buffers reused across layers) equals a cached one, hooks included", () => {
+      const record = hookMatcher(".*");
+      const cached = forward(model, ids, b, t, { targets, keepCache: true, record });
+      const reused = forward(model, ids, b, t, { targets, record });
+      expect(Array.from(reused.logits.data)).toEqual(Array.from(cached.logits.data));
+      expect(reused.loss).toBe(cached.loss);
+      expect([...reused.hooks.keys()]).toEqual([...cached.hooks.keys()]);
+      for (const [name, h] of cached.hooks)
+        expect(Array.from(reused.hooks.get(name)!.data), name).toEqual(Array.from(h.data));
+    });
+
+    it("an intervention may keep the activation it was given: it is not overwritten by later layers", () => {
+      const seen: Tensor[] = [];
+      const capture = {
+        forward: (x: Tensor) => {
+          seen.push(x);
+          return x;
+        },
+      };
+      const interventions = new Map([
+        ["0.mlp.post_act", capture],
+        ["1.mlp.post_act", capture],
+      ]);
+      forward(model, ids, b, t, { interventions });
+      const rec = forward(model, ids, b, t, { record: hookMatcher("\\d+\\.mlp\\.post_act") }).hooks;
+      expect(Array.from(seen[0].data)).toEqual(Array.from(rec.get("0.mlp.post_act")!.data));
+      expect(Array.from(seen[1].data)).toEqual(Array.from(rec.get("1.mlp.post_act")!.data));
+    });
+  });
+}

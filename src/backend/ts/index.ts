@@ -4,6 +4,7 @@ import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { absTopKForward } from "../../model/layers/abstopk.js";
 import { attentionBackward, attentionForward } from "../../model/layers/attention.js";
 import { geluBackward, geluForward } from "../../model/layers/gelu.js";
+import { addGatheredRows, addInto, rmsNormBackward, rmsNormForward } from "../../model/layers/rmsnorm.js";
 
 export const tsBackend: Backend = {
   name: "ts",
@@ -16,4 +17,8 @@ export const tsBackend: Backend = {
   geluBackward: geluBackward,
   attentionForward,
   attentionBackward,
+  addInto,
+  addGatheredRows,
+  rmsNormForward,
+  rmsNormBackward,
 };

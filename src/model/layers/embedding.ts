@@ -1,3 +1,4 @@
+import type { CsrMatrix } from "../../tensor/sparse.js";
 import type { FloatArray } from "../../tensor/tensor.js";
 
 /** out[n, :] = table[ids[n], :] for a table [rows, d]; optionally into a column slice of wider rows. */
@@ -29,5 +30,15 @@ export function embeddingBackward(
     const dst = ids[n] * d;
     const src = n * dyStride + dyOffset;
     for (let j = 0; j < d; j++) dTable[dst + j] += dy[src + j];
+  }
+}
+
+/** out[n, :] = table[ids[n], :] for a table held as CSR [rows, d]; out must be zero (rows are scattered). */
+export function embeddingRowsFromCsr(table: CsrMatrix, ids: Int32Array, out: FloatArray): void {
+  const d = table.cols;
+  for (let n = 0; n < ids.length; n++) {
+    const dst = n * d;
+    for (let p = table.rowPtr[ids[n]]; p < table.rowPtr[ids[n] + 1]; p++)
+      out[dst + table.colIdx[p]] = table.values[p];
   }
 }

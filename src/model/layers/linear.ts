@@ -1,4 +1,5 @@
 import type { Backend } from "../../backend/backend.js";
+import { csrToDense } from "../../tensor/sparse.js";
 import type { FloatArray } from "../../tensor/tensor.js";
 import type { SparseLinearWeight } from "../sparse_weights.js";
 
@@ -6,14 +7,15 @@ import type { SparseLinearWeight } from "../sparse_weights.js";
 export type WeightGradMode = "dense" | "masked";
 
 /**
- * y[N, out] = x[N, in]·Wᵀ + b, with W stored [out, in] as in PyTorch. With `sparse` (W's CSR, same
- * values as w) and Float32 data the product runs on the sparse kernel: cost ∝ N·nnz(W).
+ * y[N, out] = x[N, in]·Wᵀ + b, with W stored [out, in] as in PyTorch. With `sparse` (W's CSR) and
+ * Float32 data the product runs on the sparse kernel: cost ∝ N·nnz(W). The dense `w` is needed only
+ * without `sparse` (or for Float64 data).
  */
 export function linearForward(
   be: Backend,
   o: {
     x: FloatArray;
-    w: FloatArray;
+    w?: FloatArray;
     b: FloatArray | undefined;
     n: number;
     dIn: number;
@@ -22,13 +24,15 @@ export function linearForward(
     sparse?: SparseLinearWeight;
   },
 ): void {
-  const { x, w, b, n, dIn, dOut, out } = o;
+  const { x, b, n, dIn, dOut, out } = o;
   if (b) {
     for (let i = 0; i < n; i++) out.set(b, i * dOut);
   }
   if (o.sparse && x instanceof Float32Array && out instanceof Float32Array) {
     be.spmmNT(n, x, o.sparse.csr, out, b !== undefined);
   } else {
+    const w = o.w ?? (o.sparse ? csrToDense(o.sparse.csr) : undefined);
+    if (!w) throw new Error("linearForward: needs the dense weight or its sparse form");
     be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
   }
 }

@@ -3,12 +3,8 @@ import type { FloatArray } from "../../tensor/tensor.js";
 /** torch.nn.RMSNorm's default eps: finfo(float32).eps, whatever the compute precision. */
 export const RMS_EPS = 1.1920928955078125e-7;
 
-/**
- * y[n,:] = x[n,:] / sqrt(mean(x[n,:]²) + eps) · w, for x [N, D] (optionally a column slice: rows of
- * stride `xStride` starting at `xOffset`, written to out rows of stride `outStride` at `outOffset`).
- * Saves rstd [N] for the backward.
- */
-export function rmsNormForward(o: {
+/** Arguments of rmsNormForward: x [N, D] (rows of stride xStride) into out rows of stride outStride. */
+export interface RmsNormForwardArgs {
   x: FloatArray;
   w: FloatArray;
   n: number;
@@ -18,7 +14,28 @@ export function rmsNormForward(o: {
   xStride?: number;
   outStride?: number;
   outOffset?: number;
-}): void {
+}
+
+/** Arguments of rmsNormBackward: dy rows of stride dyStride at dyOffset; x, dx dense [N, D]. */
+export interface RmsNormBackwardArgs {
+  dy: FloatArray;
+  x: FloatArray;
+  w: FloatArray;
+  rstd: FloatArray;
+  n: number;
+  d: number;
+  dx: FloatArray;
+  dw: FloatArray | undefined;
+  dyStride?: number;
+  dyOffset?: number;
+}
+
+/**
+ * y[n,:] = x[n,:] / sqrt(mean(x[n,:]²) + eps) · w, for x [N, D] (optionally a column slice: rows of
+ * stride `xStride` starting at `xOffset`, written to out rows of stride `outStride` at `outOffset`).
+ * Saves rstd [N] for the backward.
+ */
+export function rmsNormForward(o: RmsNormForwardArgs): void {
   const { x, w, n, d, out, rstd } = o;
   const xs = o.xStride ?? d;
   const os = o.outStride ?? d;
@@ -36,18 +53,7 @@ export function rmsNormForward(o: {
  * Backward of rmsNormForward. With u = x·r: dx = r·(g − u·mean(g·u)) where g = dy·w; dw += Σ_n dy·u.
  * dx is accumulated into (dx has the layout of x), so residual gradients can flow in place.
  */
-export function rmsNormBackward(o: {
-  dy: FloatArray;
-  x: FloatArray;
-  w: FloatArray;
-  rstd: FloatArray;
-  n: number;
-  d: number;
-  dx: FloatArray;
-  dw: FloatArray | undefined;
-  dyStride?: number;
-  dyOffset?: number;
-}): void {
+export function rmsNormBackward(o: RmsNormBackwardArgs): void {
   const { dy, x, w, rstd, n, d, dx, dw } = o;
   const ds = o.dyStride ?? d;
   const dof = o.dyOffset ?? 0;
@@ -62,5 +68,19 @@ export function rmsNormBackward(o: {
       dx[i * d + j] += r * (g - u * meanDot);
       if (dw) dw[j] += dy[i * ds + dof + j] * u;
     }
+  }
+}
+
+/** out = a + b over `size` entries (out may be a or b). */
+export function addInto(a: FloatArray, b: FloatArray, out: FloatArray, size: number): void {
+  for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
+}
+
+/** out[r, :] += table[ids[r], :] for rows of `width` (the bigram table's logits). */
+export function addGatheredRows(table: FloatArray, ids: Int32Array, width: number, out: FloatArray): void {
+  for (let r = 0; r < ids.length; r++) {
+    const src = ids[r] * width;
+    const dst = r * width;
+    for (let j = 0; j < width; j++) out[dst + j] += table[src + j];
   }
 }

@@ -1,0 +1,80 @@
+#include "rows.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "thread_pool.h"
+
+namespace csp {
+
+namespace {
+// Rows per chunk so that a chunk is worth a thread hand-off (~64k elements).
+int rowsPerChunk(int d) { return std::max(1, 65536 / std::max(1, d)); }
+}  // namespace
+
+void addInto(const float* a, const float* b, float* out, int64_t size) {
+  for (int64_t i = 0; i < size; i++) out[i] = a[i] + b[i];
+}
+
+void rmsNormForward(const float* x, const float* w, int n, int d, float* out, float* rstd, int xStride,
+                    int outStride, int outOffset, double eps) {
+  const int per = rowsPerChunk(d);
+  const int chunks = (n + per - 1) / per;
+  parallelFor(chunks, threadCount(), [&](int c) {
+    const int end = std::min(n, (c + 1) * per);
+    for (int i = c * per; i < end; i++) {
+      const float* xi = x + static_cast<int64_t>(i) * xStride;
+      double ss = 0;
+      for (int j = 0; j < d; j++) ss += static_cast<double>(xi[j]) * xi[j];
+      const double r = 1.0 / std::sqrt(ss / d + eps);
+      rstd[i] = static_cast<float>(r);
+      float* oi = out + static_cast<int64_t>(i) * outStride + outOffset;
+      for (int j = 0; j < d; j++) oi[j] = static_cast<float>(xi[j] * r * w[j]);
+    }
+  });
+}
+
+void rmsNormBackward(const float* dy, const float* x, const float* w, const float* rstd, int n, int d, float* dx,
+                     float* dw, int dyStride, int dyOffset) {
+  const int per = rowsPerChunk(d);
+  const int chunks = (n + per - 1) / per;
+  // dx rows are independent; dw is a sum over rows: per-chunk partials, added in chunk order.
+  std::vector<double> partial(dw ? static_cast<size_t>(chunks) * d : 0, 0.0);
+  parallelFor(chunks, threadCount(), [&](int c) {
+    const int end = std::min(n, (c + 1) * per);
+    double* dwc = dw ? partial.data() + static_cast<size_t>(c) * d : nullptr;
+    for (int i = c * per; i < end; i++) {
+      const float* dyi = dy + static_cast<int64_t>(i) * dyStride + dyOffset;
+      const float* xi = x + static_cast<int64_t>(i) * d;
+      float* dxi = dx + static_cast<int64_t>(i) * d;
+      const double r = rstd[i];
+      double dot = 0;
+      for (int j = 0; j < d; j++) dot += static_cast<double>(dyi[j]) * w[j] * xi[j] * r;
+      const double meanDot = dot / d;
+      for (int j = 0; j < d; j++) {
+        const double g = static_cast<double>(dyi[j]) * w[j];
+        const double u = xi[j] * r;
+        dxi[j] = static_cast<float>(dxi[j] + r * (g - u * meanDot));
+        if (dwc) dwc[j] += dyi[j] * u;
+      }
+    }
+  });
+  if (dw) {
+    for (int j = 0; j < d; j++) {
+      double s = dw[j];
+      for (int c = 0; c < chunks; c++) s += partial[static_cast<size_t>(c) * d + j];
+      dw[j] = static_cast<float>(s);
+    }
+  }
+}
+
+void addGatheredRows(const float* table, const int32_t* ids, int n, int width, float* out) {
+  for (int r = 0; r < n; r++) {
+    const float* src = table + static_cast<int64_t>(ids[r]) * width;
+    float* dst = out + static_cast<int64_t>(r) * width;
+    for (int j = 0; j < width; j++) dst[j] += src[j];
+  }
+}
+
+}  // namespace csp
