@@ -2,6 +2,7 @@ import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
 import type { AttentionDims } from "../model/layers/attention.js";
 import type { RmsNormBackwardArgs, RmsNormForwardArgs } from "../model/layers/rmsnorm.js";
+import type { BlockCopy } from "../model/layers/rows.js";
 
 /**
  * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
@@ -83,6 +84,12 @@ export interface Backend {
 
   /** out[r, :] += table[ids[r], :] for rows of `width` (bigram logits). */
   addGatheredRows(table: FloatArray, ids: Int32Array, width: number, out: FloatArray): void;
+
+  /** table[ids[r], :] += src[r, :] in row order, skipping rows whose id is skipId (embedding gradients). */
+  scatterAddRows(src: FloatArray, ids: Int32Array, width: number, table: FloatArray, skipId?: number): void;
+
+  /** A [rows, width] block copied between row-major arrays of other widths (see model/layers/rows.ts). */
+  copyBlock(o: BlockCopy): void;
 
   /** RMSNorm of rows (see model/layers/rmsnorm.ts). */
   rmsNormForward(o: RmsNormForwardArgs): void;

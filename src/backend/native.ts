@@ -121,6 +121,24 @@ export interface NativeAddon {
     width: number,
     out: Float32Array,
   ): void;
+  scatterAddRows(
+    src: Float32Array,
+    ids: Int32Array,
+    width: number,
+    table: Float32Array,
+    tableRows: number,
+    skipId: number,
+  ): void;
+  copyBlock(
+    src: Float32Array,
+    srcStride: number,
+    srcOffset: number,
+    dst: Float32Array,
+    dstStride: number,
+    dstOffset: number,
+    rows: number,
+    width: number,
+  ): void;
   /** Returns the kernels' thread count; with n, sets it first (1..64). Results never depend on it. */
   threads(n?: number): number;
 }
@@ -253,6 +271,30 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
             out as Float32Array,
           )
         : tsBackend.addGatheredRows(table, ids, width, out),
+    scatterAddRows: (src, ids, width, table, skipId = -1) =>
+      allF32(src, table)
+        ? addon.scatterAddRows(
+            src as Float32Array,
+            ids,
+            width,
+            table as Float32Array,
+            Math.floor(table.length / Math.max(1, width)),
+            skipId,
+          )
+        : tsBackend.scatterAddRows(src, ids, width, table, skipId),
+    copyBlock: (o) =>
+      allF32(o.src, o.dst)
+        ? addon.copyBlock(
+            o.src as Float32Array,
+            o.srcStride,
+            o.srcOffset,
+            o.dst as Float32Array,
+            o.dstStride,
+            o.dstOffset,
+            o.rows,
+            o.width,
+          )
+        : tsBackend.copyBlock(o),
     rmsNormForward: (o) => {
       if (!allF32(o.x, o.w, o.out, o.rstd)) return tsBackend.rmsNormForward(o);
       addon.rmsNormForward(

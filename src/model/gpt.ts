@@ -5,7 +5,7 @@ import { topkCount, type Loctype } from "./config.js";
 import type { Intervention } from "./hooks.js";
 import { absTopKBackward } from "./layers/abstopk.js";
 import { crossEntropy } from "./layers/cross_entropy.js";
-import { embeddingBackward, embeddingForward, embeddingRowsFromCsr } from "./layers/embedding.js";
+import { embeddingForward, embeddingRowsFromCsr } from "./layers/embedding.js";
 import { reluBackward, reluForward } from "./layers/gelu.js";
 import { layerNormBackward, layerNormForward } from "./layers/layernorm.js";
 import { linearBackward, linearForward, type WeightGradMode } from "./layers/linear.js";
@@ -242,17 +242,11 @@ export function forward<A extends FloatArray>(
 
   // Positional table rows 0..T-1: added to the residual, or normalised and concatenated per sublayer.
   const wpe = param(model, "transformer.wpe.weight");
-  const posWidth = dims.catPosEmb ? dims.dPos : dims.dModel;
   let x = alloc(n * dims.dModel);
   const wte = model.params.get("transformer.wte.weight")!;
   if (wte.heldCsr) embeddingRowsFromCsr(wte.heldCsr, inputIds, x);
   else embeddingForward(wte.data, dims.dModel, inputIds, x);
-  if (!dims.catPosEmb) {
-    for (let r = 0; r < n; r++) {
-      const p = (r % t) * posWidth;
-      for (let j = 0; j < dims.dModel; j++) x[r * dims.dModel + j] += wpe[p + j];
-    }
-  }
+  if (!dims.catPosEmb) be.addGatheredRows(wpe, positionIds(b, t), dims.dModel, x);
 
   const layers: LayerCache[] = [];
   const D = dims.dAttn;
@@ -280,10 +274,21 @@ export function forward<A extends FloatArray>(
     let q = temp("q", n * D);
     let k = temp("k", n * D);
     let v = temp("v", n * D);
-    for (let r = 0; r < n; r++) {
-      q.set(qkv.subarray(r * 3 * D, r * 3 * D + D), r * D);
-      k.set(qkv.subarray(r * 3 * D + D, r * 3 * D + 2 * D), r * D);
-      v.set(qkv.subarray(r * 3 * D + 2 * D, r * 3 * D + 3 * D), r * D);
+    for (const [dst, offset] of [
+      [q, 0],
+      [k, D],
+      [v, 2 * D],
+    ] as const) {
+      be.copyBlock({
+        src: qkv,
+        srcStride: 3 * D,
+        srcOffset: offset,
+        dst,
+        dstStride: D,
+        dstOffset: 0,
+        rows: n,
+        width: D,
+      });
     }
     // The reference sparsifies and records k, then q, then v.
     const keptK = topk("attn_k", k, D);
@@ -570,14 +575,9 @@ export function backward<A extends FloatArray>(
 
   // ---- head: logits = z·Wᵤᵀ + bias + bigram[ids]
   if (config.enable_bigram_table && config.learnable_bigram_table) {
-    const dTable = g("bigram_table")!;
-    for (let r = 0; r < n; r++) {
-      // The reference never updates the last row (token V-1, <|endoftext|> in real vocabularies): its
-      // fixtures' bigram gradient is zero there although the forward uses that row. We match it.
-      if (ids[r] === V - 1) continue;
-      const dst = ids[r] * V;
-      for (let j = 0; j < V; j++) dTable[dst + j] += dLogits[r * V + j];
-    }
+    // The reference never updates the last row (token V-1, <|endoftext|> in real vocabularies): its
+    // fixtures' bigram gradient is zero there although the forward uses that row. We match it.
+    be.scatterAddRows(dLogits, ids, V, g("bigram_table")!, V - 1);
   }
   const unembedName = config.tied_unembed ? "transformer.wte.weight" : "lm_head.weight";
   const dZ = alloc(n * dims.dModel);
@@ -684,7 +684,16 @@ export function backward<A extends FloatArray>(
     for (const [name, d, kept, offset] of parts) {
       const dd = hookBack(h(name), d, D);
       if (kept) absTopKBackward(dd, kept, dd.length);
-      for (let r = 0; r < n; r++) dQkv.set(dd.subarray(r * D, (r + 1) * D), r * 3 * D + offset);
+      be.copyBlock({
+        src: dd,
+        srcStride: D,
+        srcOffset: 0,
+        dst: dQkv,
+        dstStride: 3 * D,
+        dstOffset: offset,
+        rows: n,
+        width: D,
+      });
     }
     const dH1 = alloc(n * dIn);
     linearBackward(be, {
@@ -708,20 +717,24 @@ export function backward<A extends FloatArray>(
 
   // ---- embeddings
   const dWte = g("transformer.wte.weight");
-  if (dWte) embeddingBackward(dWte, dims.dModel, ids, dx);
+  if (dWte) be.scatterAddRows(dx, ids, dims.dModel, dWte);
   const dWpe = g("transformer.wpe.weight");
   if (dWpe) {
     if (dims.catPosEmb) {
       for (let i = 0; i < dPosTable.length; i++) dWpe[i] += dPosTable[i];
     } else {
-      for (let r = 0; r < n; r++) {
-        const dst = (r % t) * dims.dModel;
-        for (let j = 0; j < dims.dModel; j++) dWpe[dst + j] += dx[r * dims.dModel + j];
-      }
+      be.scatterAddRows(dx, positionIds(b, t), dims.dModel, dWpe);
     }
   }
   // The caller differentiated these weights to change them (an optimizer step writes them in place
   // next): their sparse forms must be rebuilt from the dense data before the next use.
   for (const name of grads.keys()) invalidateSparseWeight(param(model, name));
   return { grads, hookGrads };
+}
+
+/** The position of each row of a [B, T] batch: 0..T-1, B times. */
+function positionIds(b: number, t: number): Int32Array {
+  const ids = new Int32Array(b * t);
+  for (let r = 0; r < ids.length; r++) ids[r] = r % t;
+  return ids;
 }

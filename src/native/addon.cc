@@ -422,6 +422,48 @@ Napi::Value AddGatheredRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// scatterAddRows(src, ids, width, table, tableRows, skipId): table[ids[r], :] += src[r, :] unless ids[r] == skipId.
+Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
+  Args args(info, "scatterAddRows");
+  if (!args.count(6)) return info.Env().Undefined();
+  const int width = args.dim(2, "width"), tableRows = args.dim(4, "tableRows");
+  const int32_t skipId = info[5].IsNumber() ? info[5].As<Napi::Number>().Int32Value() : -1;
+  size_t n = 0;
+  const int32_t* ids = args.i32(1, "ids", 0, &n);
+  const float* src = args.f32(0, "src", mul(n, width));
+  float* table = args.f32(3, "table", mul(tableRows, width));
+  if (args.failed()) return info.Env().Undefined();
+  for (size_t r = 0; r < n; r++) {
+    if (ids[r] != skipId && static_cast<uint32_t>(ids[r]) >= static_cast<uint32_t>(tableRows)) {
+      args.rangeError("ids[" + std::to_string(r) + "] = " + std::to_string(ids[r]) + " is outside [0, " + std::to_string(tableRows) + ")");
+      return info.Env().Undefined();
+    }
+  }
+  args.disjoint(table, mul(tableRows, width) * 4, "table", src, mul(n, width) * 4, "src");
+  if (args.failed()) return info.Env().Undefined();
+  csp::scatterAddRows(src, ids, static_cast<int>(n), width, table, skipId);
+  return info.Env().Undefined();
+}
+
+// copyBlock(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width)
+Napi::Value CopyBlock(const Napi::CallbackInfo& info) {
+  Args args(info, "copyBlock");
+  if (!args.count(8)) return info.Env().Undefined();
+  const int srcStride = args.dim(1, "srcStride"), srcOffset = args.dim(2, "srcOffset");
+  const int dstStride = args.dim(4, "dstStride"), dstOffset = args.dim(5, "dstOffset");
+  const int rows = args.dim(6, "rows"), width = args.dim(7, "width");
+  if (!args.failed() && (srcOffset + width > srcStride || dstOffset + width > dstStride))
+    args.rangeError("blocks must fit their row strides");
+  const size_t srcNeed = rows == 0 ? 0 : mul(rows - 1, srcStride) + srcOffset + width;
+  const size_t dstNeed = rows == 0 ? 0 : mul(rows - 1, dstStride) + dstOffset + width;
+  const float* src = args.f32(0, "src", srcNeed);
+  float* dst = args.f32(3, "dst", dstNeed);
+  args.disjoint(dst, dstNeed * 4, "dst", src, srcNeed * 4, "src");
+  if (args.failed()) return info.Env().Undefined();
+  csp::copyBlock(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width);
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
@@ -437,6 +479,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));
   exports.Set("addGatheredRows", Napi::Function::New(env, AddGatheredRows, "addGatheredRows"));
+  exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
+  exports.Set("copyBlock", Napi::Function::New(env, CopyBlock, "copyBlock"));
   return exports;
 }
 

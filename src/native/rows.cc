@@ -77,4 +77,20 @@ void addGatheredRows(const float* table, const int32_t* ids, int n, int width, f
   }
 }
 
+void scatterAddRows(const float* src, const int32_t* ids, int n, int width, float* table, int32_t skipId) {
+  for (int r = 0; r < n; r++) {
+    if (ids[r] == skipId) continue;
+    const float* s = src + static_cast<int64_t>(r) * width;
+    float* dst = table + static_cast<int64_t>(ids[r]) * width;
+    for (int j = 0; j < width; j++) dst[j] += s[j];
+  }
+}
+
+void copyBlock(const float* src, int srcStride, int srcOffset, float* dst, int dstStride, int dstOffset, int rows,
+               int width) {
+  for (int r = 0; r < rows; r++)
+    std::copy_n(src + static_cast<int64_t>(r) * srcStride + srcOffset, width,
+                dst + static_cast<int64_t>(r) * dstStride + dstOffset);
+}
+
 }  // namespace csp

@@ -22,4 +22,11 @@ void rmsNormBackward(const float* dy, const float* x, const float* w, const floa
 // out[r, :] += table[ids[r], :] for r < n, rows of width `width`.
 void addGatheredRows(const float* table, const int32_t* ids, int n, int width, float* out);
 
+// table[ids[r], :] += src[r, :] for r < n in row order, skipping rows whose id equals skipId.
+void scatterAddRows(const float* src, const int32_t* ids, int n, int width, float* table, int32_t skipId);
+
+// dst[r·dstStride + dstOffset + j] = src[r·srcStride + srcOffset + j] for r < rows, j < width.
+void copyBlock(const float* src, int srcStride, int srcOffset, float* dst, int dstStride, int dstOffset, int rows,
+               int width);
+
 }  // namespace csp

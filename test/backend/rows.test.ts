@@ -37,6 +37,65 @@ describe("row kernels: native agrees with the TypeScript oracle", () => {
     expect(() => native!.addGatheredRows(table, new Int32Array([5]), width, got)).toThrow(/outside \[0, 5\)/);
   });
 
+  it("scatterAddRows adds rows into the table by id in order, skipping skipId, and refuses bad ids", () => {
+    const width = 19;
+    const ids = new Int32Array([2, 0, 2, 3, 1]);
+    const src = randomF32(ids.length * width, 13);
+    const want = randomF32(4 * width, 14);
+    const got = want.slice();
+    const untouched = want.slice(3 * width, 4 * width);
+    tsBackend.scatterAddRows(src, ids, width, want, 3);
+    expect(want[2 * width]).toBe(Math.fround(Math.fround(got[2 * width] + src[0]) + src[2 * width]));
+    expect(want.slice(3 * width, 4 * width)).toEqual(untouched);
+    native!.scatterAddRows(src, ids, width, got, 3);
+    expect(got).toEqual(want);
+    expect(() => native!.scatterAddRows(src, new Int32Array([0, 0, 0, 0, 4]), width, got)).toThrow(
+      /outside \[0, 4\)/,
+    );
+  });
+
+  it("copyBlock moves a column block between row widths both ways", () => {
+    const rows = 33;
+    const D = 24;
+    const qkv = randomF32(rows * 3 * D, 15);
+    for (const offset of [0, D, 2 * D]) {
+      const a = new Float32Array(rows * D);
+      const b = new Float32Array(rows * D);
+      const o = { src: qkv, srcStride: 3 * D, srcOffset: offset, dstStride: D, dstOffset: 0, rows, width: D };
+      tsBackend.copyBlock({ ...o, dst: a });
+      native!.copyBlock({ ...o, dst: b });
+      expect(a[D + 5]).toBe(qkv[3 * D + offset + 5]);
+      expect(b).toEqual(a);
+      const back = new Float32Array(rows * 3 * D);
+      native!.copyBlock({
+        src: b,
+        srcStride: D,
+        srcOffset: 0,
+        dst: back,
+        dstStride: 3 * D,
+        dstOffset: offset,
+        rows,
+        width: D,
+      });
+      for (let r = 0; r < rows; r++)
+        expect(back.subarray(r * 3 * D + offset, r * 3 * D + offset + D)).toEqual(
+          qkv.subarray(r * 3 * D + offset, r * 3 * D + offset + D),
+        );
+    }
+    expect(() =>
+      native!.copyBlock({
+        src: qkv,
+        srcStride: 3 * D,
+        srcOffset: 2 * D + 1,
+        dst: new Float32Array(rows * D),
+        dstStride: D,
+        dstOffset: 0,
+        rows,
+        width: D,
+      }),
+    ).toThrow(/strides/);
+  });
+
   it("rmsNormForward/Backward match, with strided rows, offsets and dw", () => {
     const n = 300;
     const d = 2048;

@@ -67,4 +67,30 @@ describe("weight-gradient modes", () => {
     expect(exact).toBeGreaterThan(0);
     expect(fast, `fast ${fast} vs exact ${exact}`).toBeLessThan(exact);
   });
+
+  for (const mode of ["exact", "fast"] as const) {
+    test(`${mode} mode keeps every pruned matrix at exactly its scheduled nonzero count, every step`, () => {
+      const train: TrainConfig = { ...TRAIN, total_steps: 24, weight_grad_mode: mode, dense_grad_every: 5 };
+      const learner = createLearner(initModel(MODEL, 6), train);
+      expect(learner.plan.length).toBeGreaterThan(4);
+      const rng = new Rng(10);
+      const [b, t] = [train.global_bs, train.n_ctx];
+      for (let step = 0; step <= train.total_steps; step++) {
+        const tokens = Int32Array.from({ length: b * t }, () => rng.int(MODEL.vocab_size));
+        const rec = trainStep(learner, step, { tokens, b, t });
+        for (const target of learner.plan) {
+          const k = rec.keep.get(target.name)!.k;
+          const nnz = support(learner.model.params.get(target.name)!.data as Float32Array).size;
+          // Weight matrices start dense (random init): exactly k survive. Other pruned tensors (the
+          // positional table) may hold zeros of their own, so only the bound applies to them.
+          if (/\.weight$/.test(target.name) && target.name !== "transformer.wpe.weight")
+            expect(nnz, `step ${step} ${target.name}`).toBe(Math.min(k, target.rows * target.cols));
+          else expect(nnz, `step ${step} ${target.name}`).toBeLessThanOrEqual(k);
+        }
+      }
+      // The anneal reached its target: the last budgets are the final ones (c_fc keeps 1/4).
+      const fc = learner.model.params.get(MATRIX)!.data as Float32Array;
+      expect(support(fc).size).toBe(fc.length / 4);
+    });
+  }
 });

@@ -4,7 +4,8 @@ import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { absTopKForward } from "../../model/layers/abstopk.js";
 import { attentionBackward, attentionForward } from "../../model/layers/attention.js";
 import { geluBackward, geluForward } from "../../model/layers/gelu.js";
-import { addGatheredRows, addInto, rmsNormBackward, rmsNormForward } from "../../model/layers/rmsnorm.js";
+import { rmsNormBackward, rmsNormForward } from "../../model/layers/rmsnorm.js";
+import { addGatheredRows, addInto, copyBlock, scatterAddRows } from "../../model/layers/rows.js";
 
 export const tsBackend: Backend = {
   name: "ts",
@@ -21,4 +22,6 @@ export const tsBackend: Backend = {
   addGatheredRows,
   rmsNormForward,
   rmsNormBackward,
+  scatterAddRows,
+  copyBlock,
 };

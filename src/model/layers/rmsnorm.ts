@@ -70,17 +70,3 @@ export function rmsNormBackward(o: RmsNormBackwardArgs): void {
     }
   }
 }
-
-/** out = a + b over `size` entries (out may be a or b). */
-export function addInto(a: FloatArray, b: FloatArray, out: FloatArray, size: number): void {
-  for (let i = 0; i < size; i++) out[i] = a[i] + b[i];
-}
-
-/** out[r, :] += table[ids[r], :] for rows of `width` (the bigram table's logits). */
-export function addGatheredRows(table: FloatArray, ids: Int32Array, width: number, out: FloatArray): void {
-  for (let r = 0; r < ids.length; r++) {
-    const src = ids[r] * width;
-    const dst = r * width;
-    for (let j = 0; j < width; j++) out[dst + j] += table[src + j];
-  }
-}
