@@ -1,10 +1,13 @@
-// Kernel benchmark: native vs TypeScript backend, dense GEMM and sparse CSR kernels.
+// Kernel benchmark: native vs TypeScript backend, dense GEMM and sparse CSR kernels, and the native
+// causal attention.
 // Run with `npm run bench:kernels` (builds, then runs dist/bench/kernels.js). Prints the machine, the
 // command and a table; writes the same numbers to bench/kernels-results.json. Takes about a minute.
 //
 // GFLOP/s is 2·(multiply-adds)/time: m·n·k for GEMM and, for the sparse kernels, the *useful*
 // m·nnz (the dense-equivalent rate would be 1/density higher). Times are the median of repeated
 // calls on seeded random data; "best" is the fastest call (less sensitive to other load).
+// Attention GFLOP/s counts only the causal multiply-adds (j ≤ i): 4·dHead per (i, j) pair forward
+// (q·k and p·v), 8·dHead backward (dp, dq, dk, dv); exps and the softmax come free.
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -62,6 +65,20 @@ interface SparseRow {
   seconds: number;
   /** Time of the same-shape dense GEMM on this backend over this kernel's time (native only). */
   speedupVsDense?: number;
+}
+
+interface AttentionRow {
+  shape: "inference" | "training";
+  /** "forward" keeps the probabilities (training); "forward, no probs" is inference. */
+  pass: "forward" | "forward, no probs" | "backward" | "forward+backward";
+  b: number;
+  t: number;
+  nHead: number;
+  dHead: number;
+  threads: number;
+  ms: number;
+  bestMs: number;
+  gflops: number;
 }
 
 function mulberry32(seed: number): () => number {
@@ -174,6 +191,68 @@ function benchSparse(
     bestUsefulGflops: flops / t.bestSeconds / 1e9,
     seconds: t.seconds,
   };
+}
+
+/** The csp_yolo2 inference shape and the training step's shape, sink on, at 1 and 2 threads. */
+function benchAttention(native: Backend): AttentionRow[] {
+  const rows: AttentionRow[] = [];
+  const shapes = [
+    { shape: "inference", b: 1, t: 256, nHead: 128, dHead: 16 },
+    { shape: "training", b: 8, t: 256, nHead: 32, dHead: 16 },
+  ] as const;
+  const threadsBefore = nativeThreads();
+  for (const { shape, ...dims } of shapes) {
+    const { b, t, nHead, dHead } = dims;
+    const size = b * t * nHead * dHead;
+    const [q, k, v, dy] = [5, 6, 7, 8].map((seed) => randomF32(size, seed));
+    const sink = randomF32(nHead, 9);
+    const y = new Float32Array(size);
+    const probs = new Float32Array(b * nHead * t * t);
+    const pSink = new Float32Array(b * nHead * t);
+    const [dq, dk, dv] = [0, 0, 0].map(() => new Float32Array(size));
+    const dSink = new Float32Array(nHead);
+    const causal = (b * nHead * t * (t + 1)) / 2;
+    const forward = () => native.attentionForward(dims, q, k, v, sink, y, probs, pSink);
+    const inference = () => native.attentionForward(dims, q, k, v, sink, y, undefined, pSink);
+    const backward = () => native.attentionBackward(dims, dy, q, k, v, probs, pSink, dq, dk, dv, dSink);
+    forward(); // the backward reads real probabilities
+    const passes: [AttentionRow["pass"], () => void, number][] =
+      shape === "inference"
+        ? [
+            ["forward, no probs", inference, 4],
+            ["forward", forward, 4],
+          ]
+        : [
+            ["forward", forward, 4],
+            ["backward", backward, 8],
+            [
+              "forward+backward",
+              () => {
+                forward();
+                backward();
+              },
+              12,
+            ],
+          ];
+    for (const threads of [1, 2]) {
+      nativeThreads(threads);
+      for (const [pass, fn, flopsPerPair] of passes) {
+        const timing = time(fn);
+        const flops = flopsPerPair * dHead * causal;
+        rows.push({
+          shape,
+          pass,
+          ...dims,
+          threads,
+          ms: timing.seconds * 1e3,
+          bestMs: timing.bestSeconds * 1e3,
+          gflops: flops / timing.seconds / 1e9,
+        });
+      }
+    }
+  }
+  nativeThreads(threadsBefore);
+  return rows;
 }
 
 function machine() {
@@ -290,6 +369,19 @@ function main(): void {
       }
     }
   }
+  console.log("");
+  console.log(
+    "Causal attention with sink, native  (GFLOP/s = causal multiply-adds / median time, see above)",
+  );
+  console.log(
+    `${pad("shape", 11)}${pad("b×t×H×dh", 16)}${pad("pass", 19)}${lpad("threads", 8)}${lpad("ms", 9)}${lpad("best", 9)}${lpad("GFLOP/s", 9)}`,
+  );
+  const attention = benchAttention(native);
+  for (const r of attention) {
+    console.log(
+      `${pad(r.shape, 11)}${pad(`${r.b}×${r.t}×${r.nHead}×${r.dHead}`, 16)}${pad(r.pass, 19)}${lpad(String(r.threads), 8)}${lpad(fmt(r.ms, 2), 9)}${lpad(fmt(r.bestMs, 2), 9)}${lpad(fmt(r.gflops), 9)}`,
+    );
+  }
   const seconds = (Date.now() - started) / 1000;
   console.log("");
   console.log(`vs dense = time of the dense native GEMM of the same shape / time of the sparse kernel.`);
@@ -309,6 +401,7 @@ function main(): void {
     seconds,
     dense,
     sparse,
+    attention,
   };
   writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
   console.log(`wrote ${out}`);

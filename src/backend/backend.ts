@@ -53,7 +53,11 @@ export interface Backend {
   /** dx = dy·GELU'(x), over `size` entries. */
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, size: number): void;
 
-  /** Causal attention with optional sink (see model/layers/attention.ts for the formulas). */
+  /**
+   * Causal attention with optional sink (see model/layers/attention.ts for the formulas). `probs`
+   * [B, H, T, T] receives the probabilities the backward needs; undefined skips writing them
+   * (inference), with y and pSink unchanged.
+   */
   attentionForward(
     dims: AttentionDims,
     q: FloatArray,
@@ -61,7 +65,7 @@ export interface Backend {
     v: FloatArray,
     sink: FloatArray | undefined,
     y: FloatArray,
-    probs: FloatArray,
+    probs: FloatArray | undefined,
     pSink: FloatArray | undefined,
   ): void;
 

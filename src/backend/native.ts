@@ -24,7 +24,7 @@ export interface NativeAddon {
     v: Float32Array,
     sink: Float32Array | null,
     y: Float32Array,
-    probs: Float32Array,
+    probs: Float32Array | null,
     pSink: Float32Array | null,
   ): void;
   attentionBackward(
@@ -220,7 +220,7 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
     attentionForward: (d, q, k, v, sink, y, probs, pSink) => {
       if (!allF32(q, k, v, sink, y, probs, pSink))
         return tsBackend.attentionForward(d, q, k, v, sink, y, probs, pSink);
-      const [q32, k32, v32, y32, p32] = [q, k, v, y, probs] as Float32Array[];
+      const [q32, k32, v32, y32] = [q, k, v, y] as Float32Array[];
       addon.attentionForward(
         d.b,
         d.t,
@@ -231,7 +231,7 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
         v32,
         orNull(sink),
         y32,
-        p32,
+        orNull(probs),
         orNull(pSink),
       );
     },

@@ -298,7 +298,8 @@ export function forward<A extends FloatArray>(
     const keptV = topk("attn_v", v, D);
     v = hook(`${li}.attn.v`, v, D, hc);
     const sink = config.sink ? param(model, `${pre}.attn.attn_imp.sink_logit`) : undefined;
-    const probs = temp("probs", b * dims.nHead * t * t);
+    // Only the backward reads the attention probabilities: without a cache they are not stored at all.
+    const probs = keep ? alloc(b * dims.nHead * t * t) : undefined;
     const pSink = sink ? alloc(b * dims.nHead * t) : undefined;
     const yRaw = temp("yRaw", n * D);
     be.attentionForward({ b, t, nHead: dims.nHead, dHead: dims.dHead }, q, k, v, sink, yRaw, probs, pSink);
@@ -369,7 +370,7 @@ export function forward<A extends FloatArray>(
         keptQ,
         keptK,
         keptV,
-        probs,
+        probs: probs!,
         pSink,
         y,
         keptOut1,

@@ -280,24 +280,47 @@ float* optionalF32(Args& args, const Napi::CallbackInfo& info, size_t i, const c
   return args.f32(i, name, need);
 }
 
-// attentionForward(b, t, nHead, dHead, q, k, v, sink?, y, probs, pSink?)
+// An attention argument: its data (null when absent), its size in floats and its name.
+struct Region {
+  const float* data;
+  size_t floats;
+  const char* name;
+};
+
+// Each (batch, head) pair reads its inputs while other pairs write: an output overlapping an input,
+// or another output, would make the results depend on the thread schedule.
+template <size_t NI, size_t NO>
+void attentionDisjoint(Args& args, const Region (&ins)[NI], const Region (&outs)[NO]) {
+  for (size_t o = 0; o < NO; o++) {
+    if (!outs[o].data) continue;
+    for (const Region& in : ins) {
+      if (in.data) args.disjoint(outs[o].data, outs[o].floats * 4, outs[o].name, in.data, in.floats * 4, in.name);
+    }
+    for (size_t p = o + 1; p < NO; p++) {
+      if (outs[p].data) args.disjoint(outs[o].data, outs[o].floats * 4, outs[o].name, outs[p].data, outs[p].floats * 4, outs[p].name);
+    }
+  }
+}
+
+// attentionForward(b, t, nHead, dHead, q, k, v, sink?, y, probs?, pSink?)
 Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   Args args(info, "attentionForward");
   if (!args.count(11)) return info.Env().Undefined();
   const csp::AttentionDims d{args.dim(0, "b"), args.dim(1, "t"), args.dim(2, "nHead"), args.dim(3, "dHead")};
   const size_t act = mul(mul(d.b, d.t), mul(d.nHead, d.dHead));
+  const size_t probsSize = mul(mul(d.b, d.nHead), mul(d.t, d.t)), rowsSize = mul(mul(d.b, d.nHead), d.t);
   const float* q = args.f32(4, "q", act);
   const float* k = args.f32(5, "k", act);
   const float* v = args.f32(6, "v", act);
   const float* sink = optionalF32(args, info, 7, "sink", d.nHead);
   float* y = args.f32(8, "y", act);
-  float* probs = args.f32(9, "probs", mul(mul(d.b, d.nHead), mul(d.t, d.t)));
-  float* pSink = optionalF32(args, info, 10, "pSink", mul(mul(d.b, d.nHead), d.t));
+  float* probs = optionalF32(args, info, 9, "probs", probsSize);
+  float* pSink = optionalF32(args, info, 10, "pSink", rowsSize);
+  const Region ins[] = {{q, act, "q"}, {k, act, "k"}, {v, act, "v"}, {sink, static_cast<size_t>(d.nHead), "sink"}};
+  const Region outs[] = {{y, act, "y"}, {probs, probsSize, "probs"}, {pSink, rowsSize, "pSink"}};
+  attentionDisjoint(args, ins, outs);
   if (args.failed()) return info.Env().Undefined();
-  runKernel(args, [&] {
-    csp::attentionForward(d, q, k, v, sink, y, probs, pSink);
-    return true;
-  });
+  runKernel(args, [&] { return csp::attentionForward(d, q, k, v, sink, y, probs, pSink); });
   return info.Env().Undefined();
 }
 
@@ -307,21 +330,22 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   if (!args.count(14)) return info.Env().Undefined();
   const csp::AttentionDims d{args.dim(0, "b"), args.dim(1, "t"), args.dim(2, "nHead"), args.dim(3, "dHead")};
   const size_t act = mul(mul(d.b, d.t), mul(d.nHead, d.dHead));
+  const size_t probsSize = mul(mul(d.b, d.nHead), mul(d.t, d.t)), rowsSize = mul(mul(d.b, d.nHead), d.t);
   const float* dy = args.f32(4, "dy", act);
   const float* q = args.f32(5, "q", act);
   const float* k = args.f32(6, "k", act);
   const float* v = args.f32(7, "v", act);
-  const float* probs = args.f32(8, "probs", mul(mul(d.b, d.nHead), mul(d.t, d.t)));
-  const float* pSink = optionalF32(args, info, 9, "pSink", mul(mul(d.b, d.nHead), d.t));
+  const float* probs = args.f32(8, "probs", probsSize);
+  const float* pSink = optionalF32(args, info, 9, "pSink", rowsSize);
   float* dq = args.f32(10, "dq", act);
   float* dk = args.f32(11, "dk", act);
   float* dv = args.f32(12, "dv", act);
   float* dSink = optionalF32(args, info, 13, "dSink", d.nHead);
+  const Region ins[] = {{dy, act, "dy"}, {q, act, "q"}, {k, act, "k"}, {v, act, "v"}, {probs, probsSize, "probs"}, {pSink, rowsSize, "pSink"}};
+  const Region outs[] = {{dq, act, "dq"}, {dk, act, "dk"}, {dv, act, "dv"}, {dSink, static_cast<size_t>(d.nHead), "dSink"}};
+  attentionDisjoint(args, ins, outs);
   if (args.failed()) return info.Env().Undefined();
-  runKernel(args, [&] {
-    csp::attentionBackward(d, dy, q, k, v, probs, pSink, dq, dk, dv, dSink);
-    return true;
-  });
+  runKernel(args, [&] { return csp::attentionBackward(d, dy, q, k, v, probs, pSink, dq, dk, dv, dSink); });
   return info.Env().Undefined();
 }
 

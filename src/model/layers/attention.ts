@@ -12,7 +12,8 @@ export interface AttentionDims {
  * Causal softmax attention, scale 1/√dh. With `sink` [H], each head has a virtual key at slot 0 with
  * logit sink[h], key 0 and value 0, always visible:
  *   y_i = Σ_{j≤i} e^{s_ij} v_j / (e^{sink_h} + Σ_{j≤i} e^{s_ij}).
- * Saves the probabilities p [B, H, T, T] (row i, cols j ≤ i) and, with a sink, pSink [B, H, T].
+ * Saves the probabilities p [B, H, T, T] (row i, cols j ≤ i; zeros above the diagonal) unless `probs`
+ * is undefined (inference, which needs no backward), and, with a sink, pSink [B, H, T].
  */
 export function attentionForward(
   dims: AttentionDims,
@@ -21,13 +22,15 @@ export function attentionForward(
   v: FloatArray,
   sink: FloatArray | undefined,
   y: FloatArray,
-  probs: FloatArray,
+  probs: FloatArray | undefined,
   pSink: FloatArray | undefined,
 ): void {
   const { b, t, nHead, dHead } = dims;
   const D = nHead * dHead;
   const scale = 1 / Math.sqrt(dHead);
   y.fill(0, 0, b * t * D);
+  // One row of scores, then of exps, in float64 whatever the arrays' type.
+  const row = new Float64Array(t);
   for (let bi = 0; bi < b; bi++) {
     for (let h = 0; h < nHead; h++) {
       const pBase = (bi * nHead + h) * t * t;
@@ -39,26 +42,26 @@ export function attentionForward(
           let s = 0;
           for (let c = 0; c < dHead; c++) s += q[qOff + c] * k[kOff + c];
           s *= scale;
-          probs[pBase + i * t + j] = s;
+          row[j] = s;
           if (s > max) max = s;
         }
         let z = sink ? Math.exp(sink[h] - max) : 0;
         const zSink = z;
         for (let j = 0; j <= i; j++) {
-          const e = Math.exp(probs[pBase + i * t + j] - max);
-          probs[pBase + i * t + j] = e;
+          const e = Math.exp(row[j] - max);
+          row[j] = e;
           z += e;
         }
         const inv = 1 / z;
         if (pSink) pSink[(bi * nHead + h) * t + i] = zSink * inv;
         const yOff = (bi * t + i) * D + h * dHead;
         for (let j = 0; j <= i; j++) {
-          const p = probs[pBase + i * t + j] * inv;
-          probs[pBase + i * t + j] = p;
+          const p = row[j] * inv;
+          if (probs) probs[pBase + i * t + j] = p;
           const vOff = (bi * t + j) * D + h * dHead;
           for (let c = 0; c < dHead; c++) y[yOff + c] += p * v[vOff + c];
         }
-        for (let j = i + 1; j < t; j++) probs[pBase + i * t + j] = 0;
+        if (probs) probs.fill(0, pBase + i * t + i + 1, pBase + (i + 1) * t);
       }
     }
   }
