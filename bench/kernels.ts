@@ -1,7 +1,8 @@
-// Kernel benchmark: native vs TypeScript backend, dense GEMM and sparse CSR kernels, and the native
-// causal attention.
-// Run with `npm run bench:kernels` (builds, then runs dist/bench/kernels.js). Prints the machine, the
-// command and a table; writes the same numbers to bench/kernels-results.json. Takes about a minute.
+// Kernel benchmark: native vs TypeScript backend, dense GEMM, sparse CSR kernels, the native causal
+// attention and the activations (AbsTopK, GELU). Run with `npm run bench:kernels` (builds, then runs
+// dist/bench/kernels.js). Prints the machine, the command and a table; writes the same numbers to
+// bench/kernels-results.json. Takes about a minute. `node dist/bench/kernels.js --activations` times
+// only the activations and writes nothing.
 //
 // GFLOP/s is 2·(multiply-adds)/time: m·n·k for GEMM and, for the sparse kernels, the *useful*
 // m·nnz (the dense-equivalent rate would be 1/density higher). Times are the median of repeated
@@ -65,6 +66,22 @@ interface SparseRow {
   seconds: number;
   /** Time of the same-shape dense GEMM on this backend over this kernel's time (native only). */
   speedupVsDense?: number;
+}
+
+interface ActivationRow {
+  op: "absTopK" | "gelu" | "geluBackward";
+  backend: Backend["name"];
+  /** Native kernel threads (1 for the TypeScript backend). */
+  threads: number;
+  /** absTopK: rows, row width and kept entries per row; GELU: elements only. */
+  n?: number;
+  d?: number;
+  k?: number;
+  elements: number;
+  /** Median and best nanoseconds per element. */
+  nsPerElement: number;
+  bestNsPerElement: number;
+  seconds: number;
 }
 
 interface AttentionRow {
@@ -193,6 +210,106 @@ function benchSparse(
   };
 }
 
+/** n values ~ N(0, 1) (Box–Muller), like the pre-activations AbsTopK and GELU see. */
+function gaussianF32(n: number, seed: number, scale = 1): Float32Array {
+  const rand = mulberry32(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(rand(), 1e-12);
+    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+  }
+  return out;
+}
+
+function activationRow(
+  base: Omit<ActivationRow, "nsPerElement" | "bestNsPerElement" | "seconds">,
+  t: Timing,
+): ActivationRow {
+  return {
+    ...base,
+    nsPerElement: (t.seconds * 1e9) / base.elements,
+    bestNsPerElement: (t.bestSeconds * 1e9) / base.elements,
+    seconds: t.seconds,
+  };
+}
+
+/** AbsTopK works in place: each call restores its input first, and the copy's own time is subtracted. */
+function benchAbsTopK(backend: Backend, threads: number, n: number, d: number, k: number): ActivationRow {
+  const source = gaussianF32(n * d, d + k);
+  const x = new Float32Array(n * d);
+  const kept = new Uint8Array(n * d);
+  const copy = time(() => x.set(source));
+  const t = time(
+    () => {
+      x.set(source);
+      backend.absTopK(x, n, d, k, kept);
+    },
+    MIN_SECONDS,
+    backend.name === "ts" ? 2 : MIN_CALLS,
+  );
+  const net: Timing = {
+    seconds: Math.max(t.seconds - copy.seconds, 0),
+    bestSeconds: Math.max(t.bestSeconds - copy.bestSeconds, 0),
+    calls: t.calls,
+  };
+  return activationRow({ op: "absTopK", backend: backend.name, threads, n, d, k, elements: n * d }, net);
+}
+
+function benchGelu(
+  backend: Backend,
+  threads: number,
+  op: "gelu" | "geluBackward",
+  size: number,
+): ActivationRow {
+  const x = gaussianF32(size, 5, 3);
+  const dy = gaussianF32(size, 6);
+  const out = new Float32Array(size);
+  const call =
+    op === "gelu" ? () => backend.gelu(x, out, size) : () => backend.geluBackward(x, dy, out, size);
+  const t = time(call, MIN_SECONDS, backend.name === "ts" ? 2 : MIN_CALLS);
+  return activationRow({ op, backend: backend.name, threads, elements: size }, t);
+}
+
+/** Native at 1 and 2 threads on csp_yolo2 shapes (256 tokens; d_model 2048, d_mlp 8192, k = d/4), TS on fewer rows. */
+function benchActivations(native: Backend): ActivationRow[] {
+  const rows: ActivationRow[] = [];
+  const savedThreads = nativeThreads();
+  const topKShapes: [number, number, number][] = [
+    [256, 8192, 2048],
+    [256, 2048, 512],
+  ];
+  const geluSize = 2 * 1024 * 1024;
+  console.log(
+    "Activations  (ns per element, median; best = fastest call; absTopK excludes restoring its input)",
+  );
+  console.log(
+    `${pad("op", 14)}${pad("shape", 22)}${lpad("threads", 8)}${lpad("ns/elem", 10)}${lpad("best", 8)}${lpad("ms", 9)}`,
+  );
+  const print = (r: ActivationRow) => {
+    const shape = r.op === "absTopK" ? `n=${r.n} d=${r.d} k=${r.k}` : `${r.elements} elements`;
+    const who = r.backend === "ts" ? "ts" : String(r.threads);
+    console.log(
+      `${pad(r.op, 14)}${pad(shape, 22)}${lpad(who, 8)}${lpad(fmt(r.nsPerElement, 3), 10)}${lpad(fmt(r.bestNsPerElement, 3), 8)}${lpad(fmt(r.seconds * 1e3, 2), 9)}`,
+    );
+    rows.push(r);
+  };
+  try {
+    for (const threads of [1, 2]) {
+      nativeThreads(threads);
+      for (const [n, d, k] of topKShapes) print(benchAbsTopK(native, threads, n, d, k));
+      print(benchGelu(native, threads, "gelu", geluSize));
+      print(benchGelu(native, threads, "geluBackward", geluSize));
+    }
+  } finally {
+    nativeThreads(savedThreads);
+  }
+  for (const [, d, k] of topKShapes) print(benchAbsTopK(tsBackend, 1, 8, d, k));
+  print(benchGelu(tsBackend, 1, "gelu", 1 << 16));
+  print(benchGelu(tsBackend, 1, "geluBackward", 1 << 16));
+  console.log("");
+  return rows;
+}
+
 /** The csp_yolo2 inference shape and the training step's shape, sink on, at 1 and 2 threads. */
 function benchAttention(native: Backend): AttentionRow[] {
   const rows: AttentionRow[] = [];
@@ -302,6 +419,10 @@ function main(): void {
   console.log(`load average (1 min) at start: ${loadAtStart.toFixed(2)}`);
   console.log(`command: ${command}`);
   console.log("");
+  if (process.argv.includes("--activations")) {
+    benchActivations(native);
+    return;
+  }
 
   // Dense GEMM: native at full size, TS on fewer rows (its rate barely depends on m).
   const dense: DenseRow[] = [];
@@ -369,6 +490,7 @@ function main(): void {
       }
     }
   }
+  console.log(`vs dense = time of the dense native GEMM of the same shape / time of the sparse kernel.`);
   console.log("");
   console.log(
     "Causal attention with sink, native  (GFLOP/s = causal multiply-adds / median time, see above)",
@@ -382,9 +504,9 @@ function main(): void {
       `${pad(r.shape, 11)}${pad(`${r.b}×${r.t}×${r.nHead}×${r.dHead}`, 16)}${pad(r.pass, 19)}${lpad(String(r.threads), 8)}${lpad(fmt(r.ms, 2), 9)}${lpad(fmt(r.bestMs, 2), 9)}${lpad(fmt(r.gflops), 9)}`,
     );
   }
-  const seconds = (Date.now() - started) / 1000;
   console.log("");
-  console.log(`vs dense = time of the dense native GEMM of the same shape / time of the sparse kernel.`);
+  const activations = benchActivations(native);
+  const seconds = (Date.now() - started) / 1000;
   const loadAtEnd = loadavg()[0];
   console.log(`total ${seconds.toFixed(1)} s; load average (1 min) at end: ${loadAtEnd.toFixed(2)}`);
 
@@ -402,6 +524,7 @@ function main(): void {
     dense,
     sparse,
     attention,
+    activations,
   };
   writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
   console.log(`wrote ${out}`);

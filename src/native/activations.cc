@@ -2,52 +2,427 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 #include <vector>
 
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace csp {
+
+// ---------------------------------------------------------------------------------------------------
+// AbsTopK
+//
+// Non-negative floats order like their bit patterns read as integers, so |x| becomes a 31-bit key
+// (sign bit cleared: -0 and +0 tie, as they do for PyTorch) and the k-th largest key is found by a
+// radix select: a histogram of the top 11 bits locates it within a bin (for wide rows, a sample
+// brackets it between bins first, so that only the keys inside the bracket are counted), then
+// histograms of the keys left in that range narrow it down to the exact key. If exactly k keys are
+// ≥ some threshold, the kept set {key ≥ threshold} is the only possible answer, so it is PyTorch's,
+// and one vector pass applies it. Otherwise equal magnitudes straddle the boundary (or the row has a
+// NaN) and which of them PyTorch keeps depends on its nth_element: those rows replay it, as before.
+// The result of a row never depends on which path found it, nor on the thread that ran it.
+
+namespace {
+
+using TopKElem = std::pair<double, int64_t>;
+
+constexpr int32_t kMagnitudeMask = 0x7fffffff;
+constexpr int32_t kInfinityKey = 0x7f800000;  // keys above it are NaNs
+constexpr int kTopShift = 20;                 // the first digit is bits 30..20 of the key
+constexpr int kTopBins = 1 << (31 - kTopShift);
+// Below this many elements per call the pool's wake-up costs more than it saves.
+constexpr int64_t kTopKParallelElems = 1 << 16;
+// Rows handed to a thread at a time: enough work to amortise the dispatch of a chunk.
+constexpr int64_t kTopKChunkElems = 1 << 14;
+
+struct TopKScratch {
+  std::vector<uint32_t> hist;
+  std::vector<int32_t> keys;  // the sample, then the candidate keys; room for d + kVL
+  std::vector<TopKElem> queue;
+};
+
+// PyTorch's selection, replayed: the same container, comparator and algorithm as aten's
+// topk_impl_loop (accscalar_t = double), so ties among equal magnitudes resolve to the same indices.
+void replayTorchTopK(float* row, uint8_t* keep, int d, int k, std::vector<TopKElem>& queue) {
+  queue.resize(d);
+  for (int j = 0; j < d; j++) queue[j] = TopKElem(std::fabs(static_cast<double>(row[j])), j);
+  std::fill(keep, keep + d, uint8_t{0});
+  std::nth_element(queue.begin(), queue.begin() + (k - 1), queue.end(), [](const TopKElem& a, const TopKElem& b) {
+    return (std::isnan(a.first) && !std::isnan(b.first)) || (a.first > b.first);
+  });
+  for (int j = 0; j < k; j++) keep[queue[j].second] = 1;
+  for (int j = 0; j < d; j++)
+    if (!keep[j]) row[j] = 0.0f;
+}
+
+inline int32_t keyOf(float v) {
+  int32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits & kMagnitudeMask;
+}
+
+int32_t maxKey(const float* row, int d) {
+  const vi mask = vbroadcastInt(kMagnitudeMask);
+  vi best = vi{};
+  int j = 0;
+  for (; j + kVL <= d; j += kVL) {
+    const vi key = vloadBits(row + j) & mask;
+    best = key > best ? key : best;
+  }
+  int32_t m = 0;
+  for (int l = 0; l < kVL; l++) m = std::max(m, best[l]);
+  for (; j < d; j++) m = std::max(m, keyOf(row[j]));
+  return m;
+}
+
+// Walks bins from `top` down until the bins seen hold at least `need` keys; returns that bin and
+// leaves in `need` how many keys must still come from it (1 ≤ need ≤ hist[bin]).
+int findBin(const uint32_t* hist, int top, int& need) {
+  int bin = top;
+  // Skip whole blocks of 16 bins at a time first (their sum vectorises): histograms are sparse.
+  for (; bin >= 15; bin -= 16) {
+    uint32_t block = 0;
+    for (int l = 0; l < 16; l++) block += hist[bin - l];
+    if (static_cast<int>(block) >= need) break;
+    need -= block;
+  }
+  while (static_cast<int>(hist[bin]) < need) need -= hist[bin--];
+  return bin;
+}
+
+// Of keys[0, count), all in [lo, hi], the `need` largest (1 ≤ need ≤ count) are to be kept. Narrows
+// [lo, hi] by histograms of about `count` bins (enough that the keys spread over many counters
+// instead of queueing on a few, few enough that clearing and scanning them stays cheap) until the
+// need-th largest key is known; returns the threshold, or -1 if keys equal to it fall on both sides
+// of the boundary.
+int32_t selectInRange(int32_t* keys, int count, int need, int32_t lo, int32_t hi, uint32_t* hist) {
+  for (;;) {
+    const uint32_t span = static_cast<uint32_t>(hi - lo);
+    uint32_t maxBins = 64;
+    while (maxBins < static_cast<uint32_t>(count) && maxBins < static_cast<uint32_t>(kTopBins)) maxBins *= 2;
+    int shift = 0;
+    while ((span >> shift) >= maxBins) shift++;
+    const int bins = static_cast<int>(span >> shift) + 1;
+    std::fill(hist, hist + bins, 0u);
+    for (int j = 0; j < count; j++) hist[(keys[j] - lo) >> shift]++;
+    const int bin = findBin(hist, bins - 1, need);
+    const int32_t binLo = lo + (bin << shift);
+    if (static_cast<int>(hist[bin]) == need) return binLo;
+    if (shift == 0) return -1;  // need < hist[bin] keys equal to the k-th largest: a straddling tie
+    int kept = 0;
+    for (int j = 0; j < count; j++) {
+      const int32_t key = keys[j];
+      keys[kept] = key;
+      kept += ((key - lo) >> shift) == bin;
+    }
+    count = kept;
+    lo = binLo;
+    hi = static_cast<int32_t>(std::min<int64_t>(hi, static_cast<int64_t>(binLo) + (int64_t{1} << shift) - 1));
+  }
+}
+
+struct RangeCount {
+  int above;       // keys > hi
+  int count;       // keys in [lo, hi], written out
+  int32_t maxKey;  // over the whole row (NaN check)
+};
+
+// Appends the keys of row in [lo, hi] to out (room for d + kVL keys) and counts those above hi.
+RangeCount gatherRange(const float* row, int d, int32_t lo, int32_t hi, int32_t* out) {
+  RangeCount r{0, 0, 0};
+  int j = 0;
+#if defined(__AVX512F__)
+  const vi mask = vbroadcastInt(kMagnitudeMask);
+  const __m512i low = _mm512_set1_epi32(lo), high = _mm512_set1_epi32(hi);
+  vi best = vi{};
+  for (; j + kVL <= d; j += kVL) {
+    const vi key = vloadBits(row + j) & mask;
+    const __mmask16 over = _mm512_cmpgt_epi32_mask((__m512i)key, high);
+    const __mmask16 in = _mm512_cmpge_epi32_mask((__m512i)key, low) & ~over;
+    _mm512_storeu_si512(out + r.count, _mm512_maskz_compress_epi32(in, (__m512i)key));
+    r.count += __builtin_popcount(in);
+    r.above += __builtin_popcount(over);
+    best = key > best ? key : best;
+  }
+  for (int l = 0; l < kVL; l++) r.maxKey = std::max(r.maxKey, best[l]);
+#endif
+  for (; j < d; j++) {
+    const int32_t key = keyOf(row[j]);
+    out[r.count] = key;
+    r.count += key >= lo && key <= hi;
+    r.above += key > hi;
+    r.maxKey = std::max(r.maxKey, key);
+  }
+  return r;
+}
+
+// The exact threshold from a histogram of the whole row's top digits.
+int32_t fullThreshold(const float* row, int d, int k, TopKScratch& s) {
+  const int32_t top = maxKey(row, d);
+  if (top > kInfinityKey) return -1;
+  const int topBin = top >> kTopShift;
+  // Four interleaved histograms: consecutive keys often share a bin, and one counter would then
+  // serialise on its own load-increment-store.
+  uint32_t* hist = s.hist.data();
+  uint32_t* h[4] = {hist, hist + kTopBins, hist + 2 * kTopBins, hist + 3 * kTopBins};
+  for (uint32_t* part : h) std::fill(part, part + topBin + 1, 0u);
+  int j = 0;
+  for (; j + 4 <= d; j += 4) {
+    h[0][keyOf(row[j]) >> kTopShift]++;
+    h[1][keyOf(row[j + 1]) >> kTopShift]++;
+    h[2][keyOf(row[j + 2]) >> kTopShift]++;
+    h[3][keyOf(row[j + 3]) >> kTopShift]++;
+  }
+  for (; j < d; j++) h[0][keyOf(row[j]) >> kTopShift]++;
+  int need = k;
+  int bin = topBin;
+  uint32_t inBin;
+  for (;; bin--) {
+    inBin = h[0][bin] + h[1][bin] + h[2][bin] + h[3][bin];
+    if (static_cast<int>(inBin) >= need) break;
+    need -= inBin;
+  }
+  const int32_t base = static_cast<int32_t>(bin) << kTopShift;
+  if (static_cast<int>(inBin) == need) return base;
+  const int32_t binTop = base + ((1 << kTopShift) - 1);
+  int32_t* keys = s.keys.data();
+  const int count = gatherRange(row, d, base, binTop, keys).count;
+  return selectInRange(keys, count, need, base, binTop, hist);
+}
+
+// Wide rows first look at a sample (one element in kSampleStride, at a varying offset within each
+// block so that a period in the data does not bias it) to bracket the k-th largest key between two
+// top-digit bins with a wide safety margin; one vector pass then counts the keys above the bracket
+// and gathers those inside, and only those are histogrammed. The bracket is only a guess: if the
+// counts show the k-th largest outside it, the row takes the full histogram instead.
+constexpr int kSampleStride = 8;
+constexpr int kSampleMinWidth = 1024;
+
+// Returns false if the bracket missed; else *threshold is the exact threshold or -1.
+bool sampledThreshold(const float* row, int d, int k, TopKScratch& s, int32_t* threshold) {
+  const int m = d / kSampleStride;
+  int32_t* keys = s.keys.data();
+  uint32_t* hist = s.hist.data();
+  int32_t sampleMax = 0;
+  for (int i = 0; i < m; i++) {
+    const int32_t key = keyOf(row[i * kSampleStride + ((i * 5) & (kSampleStride - 1))]);
+    keys[i] = key;
+    sampleMax = std::max(sampleMax, key);
+  }
+  const int sampleTop = sampleMax >> kTopShift;
+  std::fill(hist, hist + sampleTop + 1, 0u);
+  for (int i = 0; i < m; i++) hist[keys[i] >> kTopShift]++;
+  // Ranks (from the top) the k-th largest may have in the sample: k·m/d ± 3 standard deviations + 2.
+  const double expected = static_cast<double>(k) * m / d;
+  const double margin = 3.0 * std::sqrt(expected * (1.0 - static_cast<double>(k) / d)) + 2.0;
+  int bin = sampleTop, seen = 0;
+  while (bin > 0 && seen + static_cast<int>(hist[bin]) <= expected - margin) seen += hist[bin--];
+  const int highBin = seen == 0 ? kTopBins - 1 : bin;  // nothing is surely above: keep the top open
+  while (bin > 0 && seen < expected + margin) seen += hist[bin--];
+  const int lowBin = seen < expected + margin ? 0 : bin + 1;
+  const int32_t lo = lowBin << kTopShift;
+  const int32_t hi = highBin == kTopBins - 1 ? kMagnitudeMask : ((highBin + 1) << kTopShift) - 1;
+
+  const RangeCount r = gatherRange(row, d, lo, hi, keys);
+  if (r.maxKey > kInfinityKey) {
+    *threshold = -1;
+    return true;
+  }
+  const int need = k - r.above;
+  if (need < 1 || need > r.count) return false;
+  *threshold = selectInRange(keys, r.count, need, lo, hi, hist);
+  return true;
+}
+
+// The threshold T with exactly k keys ≥ T, or -1 if there is none (a tie straddles the boundary) or
+// the row holds a NaN. Requires 0 < k < d.
+int32_t exactThreshold(const float* row, int d, int k, TopKScratch& s) {
+  int32_t threshold;
+  if (d >= kSampleMinWidth && sampledThreshold(row, d, k, s, &threshold)) return threshold;
+  return fullThreshold(row, d, k, s);
+}
+
+// keep[j] = |row[j]| ≥ threshold (as keys); the others are zeroed.
+void applyThreshold(float* row, uint8_t* keep, int d, int32_t threshold) {
+  const vi mask = vbroadcastInt(kMagnitudeMask);
+  const vi t = vbroadcastInt(threshold);
+  int j = 0;
+  for (; j + kVL <= d; j += kVL) {
+    const vf v = vload(row + j);
+    const vi hit = (vbits(v) & mask) >= t;
+    vstore(row + j, vselect(hit, v, vzero()));
+    const vbyte bytes = -__builtin_convertvector(hit, vbyte);
+    std::memcpy(keep + j, &bytes, sizeof bytes);
+  }
+  for (; j < d; j++) {
+    const bool hit = keyOf(row[j]) >= threshold;
+    keep[j] = hit;
+    if (!hit) row[j] = 0.0f;
+  }
+}
+
+void absTopKRow(float* row, uint8_t* keep, int d, int k, TopKScratch& s) {
+  if (k == 0) {
+    std::fill(keep, keep + d, uint8_t{0});
+    std::fill(row, row + d, 0.0f);
+    return;
+  }
+  const int32_t threshold = exactThreshold(row, d, k, s);
+  if (threshold >= 0) {
+    applyThreshold(row, keep, d, threshold);
+  } else {
+    replayTorchTopK(row, keep, d, k, s.queue);
+  }
+}
+
+}  // namespace
 
 void absTopK(float* x, int n, int d, int k, uint8_t* kept) {
   if (k >= d) {
     std::fill(kept, kept + static_cast<int64_t>(n) * d, uint8_t{1});
     return;
   }
-  // The same container, comparator and algorithm as aten's topk_impl_loop (accscalar_t = double), so
-  // ties among equal magnitudes resolve to the same indices as the reference.
-  using Elem = std::pair<double, int64_t>;
-  std::vector<Elem> queue(d);
-  for (int i = 0; i < n; i++) {
-    float* row = x + static_cast<int64_t>(i) * d;
-    uint8_t* keep = kept + static_cast<int64_t>(i) * d;
-    for (int j = 0; j < d; j++) queue[j] = Elem(std::fabs(static_cast<double>(row[j])), j);
-    std::fill(keep, keep + d, uint8_t{0});
-    if (k > 0) {
-      std::nth_element(queue.begin(), queue.begin() + (k - 1), queue.end(), [](const Elem& a, const Elem& b) {
-        return (std::isnan(a.first) && !std::isnan(b.first)) || (a.first > b.first);
-      });
-      for (int j = 0; j < k; j++) keep[queue[j].second] = 1;
+  const int rowsPerChunk = static_cast<int>(std::max<int64_t>(1, kTopKChunkElems / d));
+  const int chunks = (n + rowsPerChunk - 1) / rowsPerChunk;
+  const int64_t total = static_cast<int64_t>(n) * d;
+  // Rows are independent and each is computed the same way by whichever thread takes it.
+  parallelFor(chunks, total >= kTopKParallelElems ? threadCount() : 1, [&](int chunk) {
+    thread_local TopKScratch scratch;
+    if (scratch.hist.size() < 4 * kTopBins) scratch.hist.resize(4 * kTopBins);
+    if (scratch.keys.size() < static_cast<size_t>(d) + kVL) scratch.keys.resize(static_cast<size_t>(d) + kVL);
+    const int64_t begin = static_cast<int64_t>(chunk) * rowsPerChunk;
+    const int64_t end = std::min<int64_t>(n, begin + rowsPerChunk);
+    for (int64_t i = begin; i < end; i++) {
+      const int64_t offset = i * d;
+      absTopKRow(x + offset, kept + offset, d, k, scratch);
     }
-    for (int j = 0; j < d; j++)
-      if (!keep[j]) row[j] = 0.0f;
-  }
+  });
 }
 
+// ---------------------------------------------------------------------------------------------------
+// GELU
+//
+// Vectorised in double precision (half as many lanes as float), so that each result is a value
+// within ~2e-10 (relative) of the exact one, rounded once to float, like the scalar double formula it
+// replaces: where that formula is accurate (x > −5) the two agree bit for bit except when the exact
+// value lies that close to a rounding boundary (about 1 float in 10⁴). Both directions need Φ(−u)
+// for u = |x|, written as e^{−u²/2}·R(u) with R(u) = Φ(−u)·e^{u²/2} (Mills' ratio over √2π): R is
+// smooth, 0.5 at 0 and ≈ 1/(√2π·u) for large u, and a [5/6] rational fits it to 9e-11 on [0, 15].
+// Working with Φ(−u) instead of 1 + erf(x/√2) keeps full relative precision in the negative tail,
+// where the old formula cancelled (losing digits below x ≈ −5, returning 0 or multiples of ~1e-16·x
+// below x ≈ −8):
+//   GELU(x)  = x·Φ(x) = x − u·Φ(−u) for x ≥ 0,   −u·Φ(−u) for x < 0
+//   GELU'(x) = Φ(x) + x·φ(x) = 1 + e^{−u²/2}·(u/√2π − R(u)) for x ≥ 0,
+//                               −e^{−u²/2}·(u/√2π − R(u))     for x < 0
+// Beyond |x| = 15 the tails are below float's smallest subnormal and the results are the limits,
+// with the double formula's special cases (GELU(−∞) = NaN, GELU'(±∞) = NaN). Every element goes
+// through the same vector code (a partial vector through a padded copy), so a result never depends
+// on where a chunk boundary falls or how many threads run.
+
+namespace {
+
+constexpr double kGeluClamp = 15.0;
+constexpr int64_t kGeluChunk = 1 << 14;  // a multiple of every vector width
+constexpr int64_t kGeluParallelElems = 1 << 16;
+
+// e^{−u²/2} for 0 ≤ u ≤ kGeluClamp, to 5e-11 relative. u is a float, so u² is exact in double.
+inline vd halfGaussian(vd u) {
+  const vd a = vbroadcastD(-0.5) * (u * u);
+  // n = round(a / ln 2) by the 1.5·2⁵² trick; −163 ≤ n ≤ 0 here.
+  const vd magic = vbroadcastD(6755399441055744.0);
+  const vd shifted = a * vbroadcastD(1.4426950408889634) + magic;
+  const vd nf = shifted - magic;
+  const vl n = vbitsD(shifted) - vbitsD(magic);
+  // r = a − n·ln 2 with ln 2 split in two (the high part has 32 bits, so n times it is exact).
+  const vd r = (a - nf * vbroadcastD(6.93147180369123816490e-01)) - nf * vbroadcastD(1.90821492927058770002e-10);
+  // e^r = 1 + r + r²·c(r), minimax on [−ln2/2, ln2/2].
+  const vd r2 = r * r;
+  const vd c01 = vbroadcastD(0.16666665869475147) * r + vbroadcastD(0.50000000676432799);
+  const vd c23 = vbroadcastD(0.0083334969960030918) * r + vbroadcastD(0.041666295093541292);
+  const vd c45 = vbroadcastD(0.00019790358268089109) * r + vbroadcastD(0.0013944648512025882);
+  const vd c = (c45 * r2 + c23) * r2 + c01;
+  const vd mant = vbroadcastD(1.0) + (r + r2 * c);
+  return mant * vfromBitsD((n + 1023) << 52);
+}
+
+// R(u) = Φ(−u)·e^{u²/2} on [0, 15]: P5(u)/Q6(u), 9e-11 relative, with R(0) = 0.5 exactly (so that
+// GELU(x) = x/2 exactly for tiny x, as the double formula gives). Estrin-style: short dependency chains.
+inline vd millsRatio(vd u) {
+  const vd u2 = u * u, u4 = u2 * u2;
+  const vd p01 = vbroadcastD(0.50785648966144892) * u + vbroadcastD(0.5);
+  const vd p23 = vbroadcastD(0.071416519241281326) * u + vbroadcastD(0.25084055486604029);
+  const vd p45 = vbroadcastD(0.00089159341285181381) * u + vbroadcastD(0.011665912414624247);
+  const vd p = p45 * u4 + (p23 * u2 + p01);
+  const vd q01 = vbroadcastD(1.8135975344245423) * u + vbroadcastD(1.0);
+  const vd q23 = vbroadcastD(0.65790857262975799) * u + vbroadcastD(1.4487226880565445);
+  const vd q45 = vbroadcastD(0.029241926076856897) * u + vbroadcastD(0.18125499718682034);
+  const vd q = (vbroadcastD(0.0022348959006696081) * u2 + q45) * u4 + (q23 * u2 + q01);
+  return p / q;
+}
+
+inline vd clampedAbs(vd x) {
+  const vd u = vfromBitsD(vbitsD(x) & vbroadcastLong(0x7fffffffffffffffLL));
+  return vselectD(u < vbroadcastD(kGeluClamp), u, vbroadcastD(kGeluClamp));  // NaN → 15, overridden later
+}
+
+inline vfh geluLanes(vfh xf) {
+  const vd x = __builtin_convertvector(xf, vd);
+  const vd u = clampedAbs(x);
+  const vd tail = (u * millsRatio(u)) * halfGaussian(u);  // u·Φ(−u)
+  vd y = vselectD(x >= vzeroD(), x - tail, -tail);
+  // |x| > 15: x for x > 0; for x < 0 the double formula gives −0 (finite) or NaN (−∞), as x·0 does.
+  const vl big = (x > vbroadcastD(kGeluClamp)) | (x < vbroadcastD(-kGeluClamp));
+  y = vselectD(big, vselectD(x > vzeroD(), x, x * vzeroD()), y);
+  y = vselectD(x != x, x, y);
+  return __builtin_convertvector(y, vfh);
+}
+
+inline vfh geluGradLanes(vfh xf, vfh dyf) {
+  const vd x = __builtin_convertvector(xf, vd);
+  const vd u = clampedAbs(x);
+  const vd h = halfGaussian(u) * (u * vbroadcastD(0.3989422804014327) - millsRatio(u));
+  vd slope = vselectD(x >= vzeroD(), vbroadcastD(1.0) + h, -h);
+  // |x| > 15: slope 1 or −0 (x − x and x·0 turn ±∞ into NaN, as the double formula does).
+  const vl big = (x > vbroadcastD(kGeluClamp)) | (x < vbroadcastD(-kGeluClamp));
+  slope = vselectD(big, vselectD(x > vzeroD(), vbroadcastD(1.0) + (x - x), x * vzeroD()), slope);
+  slope = vselectD(x != x, x, slope);
+  return __builtin_convertvector(__builtin_convertvector(dyf, vd) * slope, vfh);
+}
+
+// Runs body(offset, count) over [0, size) in steps of kVLD lanes, in parallel when it pays; only
+// the last step may have count < kVLD.
+template <typename Body>
+void forEachLanes(int64_t size, Body body) {
+  const int64_t whole = size / kVLD * kVLD;
+  const int chunks = static_cast<int>((whole + kGeluChunk - 1) / kGeluChunk);
+  parallelFor(chunks, size >= kGeluParallelElems ? threadCount() : 1, [&](int chunk) {
+    const int64_t begin = chunk * kGeluChunk, end = std::min(whole, begin + kGeluChunk);
+    for (int64_t i = begin; i < end; i += kVLD) body(i, kVLD);
+  });
+  if (whole < size) body(whole, static_cast<int>(size - whole));
+}
+
+// A partial vector through a zero-padded copy.
+inline vfh loadLanes(const float* p, int count) {
+  vfh v = vfh{};
+  std::memcpy(&v, p, count * sizeof(float));
+  return v;
+}
+
+inline void storeLanes(float* p, vfh v, int count) { std::memcpy(p, &v, count * sizeof(float)); }
+
+}  // namespace
+
 void geluForward(const float* x, float* out, int64_t size) {
-  for (int64_t i = 0; i < size; i++) {
-    const double v = x[i];
-    out[i] = static_cast<float>(0.5 * v * (1.0 + std::erf(v * M_SQRT1_2)));
-  }
+  forEachLanes(size, [&](int64_t i, int count) { storeLanes(out + i, geluLanes(loadLanes(x + i, count)), count); });
 }
 
 void geluBackward(const float* x, const float* dy, float* dx, int64_t size) {
-  const double invSqrt2Pi = 0.3989422804014327;
-  for (int64_t i = 0; i < size; i++) {
-    const double v = x[i];
-    const double cdf = 0.5 * (1.0 + std::erf(v * M_SQRT1_2));
-    dx[i] = static_cast<float>(dy[i] * (cdf + v * invSqrt2Pi * std::exp(-0.5 * v * v)));
-  }
+  forEachLanes(size, [&](int64_t i, int count) {
+    storeLanes(dx + i, geluGradLanes(loadLanes(x + i, count), loadLanes(dy + i, count)), count);
+  });
 }
 
 }  // namespace csp

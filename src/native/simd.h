@@ -54,6 +54,60 @@ inline vf vbroadcast(float s) {
 #endif
 }
 
+// 32-bit integer lanes of the same width as vf: bit patterns, comparison masks (-1 / 0) and exponents.
+// A comparison of two vf (a < b) yields a vi.
+typedef int32_t vi __attribute__((vector_size(kVL * sizeof(int32_t))));
+
+// One byte per lane (masks written out as 0/1 bytes).
+typedef int8_t vbyte __attribute__((vector_size(kVL)));
+
+inline vi vbits(vf v) {
+  vi r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+inline vf vfromBits(vi v) {
+  vf r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+inline vi vloadBits(const float* p) {
+  vi v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+inline vi vbroadcastInt(int32_t s) { return s - vi{}; }
+
+// Per lane: mask ? a : b, for a mask of -1 / 0 lanes (a comparison result).
+inline vf vselect(vi mask, vf a, vf b) { return vfromBits((mask & vbits(a)) | (~mask & vbits(b))); }
+
+// Double lanes: half as many as vf, in the same register width (kernels that need double
+// precision: convert half a vf with __builtin_convertvector, compute, convert back).
+constexpr int kVLD = kVL / 2;
+typedef double vd __attribute__((vector_size(kVLD * sizeof(double))));
+typedef int64_t vl __attribute__((vector_size(kVLD * sizeof(int64_t))));  // a comparison of two vd
+typedef float vfh __attribute__((vector_size(kVLD * sizeof(float))));     // the floats of one vd
+
+inline vl vbitsD(vd v) {
+  vl r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+inline vd vfromBitsD(vl v) {
+  vd r;
+  std::memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+inline vd vzeroD() { return vd{}; }
+inline vd vbroadcastD(double s) { return s - vd{}; }  // s − (+0) = s, also for s = −0
+inline vl vbroadcastLong(int64_t s) { return s - vl{}; }
+inline vd vselectD(vl mask, vd a, vd b) { return vfromBitsD((mask & vbitsD(a)) | (~mask & vbitsD(b))); }
+
 // Horizontal sum in a fixed tree order, so the result never depends on anything but the lanes.
 inline float vsum(vf v) {
 #if defined(CSP_HAS_SHUFFLEVECTOR)
