@@ -469,14 +469,15 @@ Napi::Value ScatterAddRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// copyBlock(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width)
+// copyBlock(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width); srcStride 0 broadcasts a row.
 Napi::Value CopyBlock(const Napi::CallbackInfo& info) {
   Args args(info, "copyBlock");
   if (!args.count(8)) return info.Env().Undefined();
   const int srcStride = args.dim(1, "srcStride"), srcOffset = args.dim(2, "srcOffset");
   const int dstStride = args.dim(4, "dstStride"), dstOffset = args.dim(5, "dstOffset");
   const int rows = args.dim(6, "rows"), width = args.dim(7, "width");
-  if (!args.failed() && (srcOffset + width > srcStride || dstOffset + width > dstStride))
+  // srcStride 0 repeats one source row into every destination row (a bias broadcast).
+  if (!args.failed() && ((srcStride != 0 && srcOffset + width > srcStride) || dstOffset + width > dstStride))
     args.rangeError("blocks must fit their row strides");
   const size_t srcNeed = rows == 0 ? 0 : mul(rows - 1, srcStride) + srcOffset + width;
   const size_t dstNeed = rows == 0 ? 0 : mul(rows - 1, dstStride) + dstOffset + width;

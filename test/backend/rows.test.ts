@@ -96,6 +96,27 @@ describe("row kernels: native agrees with the TypeScript oracle", () => {
     ).toThrow(/strides/);
   });
 
+  it("copyBlock with source stride 0 broadcasts one row (bias)", () => {
+    const bias = randomF32(7, 16);
+    for (const be of [tsBackend, native!]) {
+      const out = new Float32Array(5 * 9);
+      be.copyBlock({
+        src: bias,
+        srcStride: 0,
+        srcOffset: 0,
+        dst: out,
+        dstStride: 9,
+        dstOffset: 1,
+        rows: 5,
+        width: 7,
+      });
+      for (let r = 0; r < 5; r++) {
+        expect(out.subarray(r * 9 + 1, r * 9 + 8), be.name).toEqual(bias);
+        expect(out[r * 9], be.name).toBe(0);
+      }
+    }
+  });
+
   it("rmsNormForward/Backward match, with strided rows, offsets and dw", () => {
     const n = 300;
     const d = 2048;

@@ -25,9 +25,17 @@ export function linearForward(
   },
 ): void {
   const { x, b, n, dIn, dOut, out } = o;
-  if (b) {
-    for (let i = 0; i < n; i++) out.set(b, i * dOut);
-  }
+  if (b)
+    be.copyBlock({
+      src: b,
+      srcStride: 0,
+      srcOffset: 0,
+      dst: out,
+      dstStride: dOut,
+      dstOffset: 0,
+      rows: n,
+      width: dOut,
+    });
   if (o.sparse && x instanceof Float32Array && out instanceof Float32Array) {
     be.spmmNT(n, x, o.sparse.csr, out, b !== undefined);
   } else {

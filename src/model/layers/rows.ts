@@ -34,7 +34,10 @@ export function scatterAddRows(
   }
 }
 
-/** A [rows, width] block copied between row-major arrays of other widths (q/k/v columns of qkv). */
+/**
+ * A [rows, width] block copied between row-major arrays of other widths (q/k/v columns of qkv).
+ * srcStride 0 copies the same source row into every destination row (a bias broadcast).
+ */
 export interface BlockCopy {
   src: FloatArray;
   srcStride: number;
