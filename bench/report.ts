@@ -372,11 +372,11 @@ function wholeRunSection(
           ? "."
           : `. For scale, exact and PyTorch (the same maths, different fp32 summation) differ by up to ${fmt(effect.max_abs_exact_minus_torch, 4)}.`) +
         (tr.default_mode
-          ? ` The engine's default mode (DEFAULT_TRAIN_CONFIG.weight_grad_mode) is "${tr.default_mode}", so run_time_ratio is ${tr.default_mode}'s.`
+          ? ` The engine's default mode (DEFAULT_TRAINING_MODE, used by \`csp train\`) is "${tr.default_mode}", so run_time_ratio is ${tr.default_mode}'s.`
           : ""),
     );
   } else if (tr.default_mode) {
-    p(`- The engine's default mode (DEFAULT_TRAIN_CONFIG.weight_grad_mode) is "${tr.default_mode}".`);
+    p(`- The engine's default mode (DEFAULT_TRAINING_MODE, used by \`csp train\`) is "${tr.default_mode}".`);
   }
   if (cost) {
     p(

@@ -6,7 +6,8 @@ import { modelDims, parseConfig } from "../src/model/config.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { initModel } from "../src/train/init.js";
 import { l0Fraction, pfracAt } from "../src/train/schedule.js";
-import { DEFAULT_TRAIN_CONFIG, parseTrainConfig, type TrainConfig } from "../src/train/train_config.js";
+import { DEFAULT_TRAINING_MODE } from "../src/train/presets.js";
+import { parseTrainConfig, type TrainConfig } from "../src/train/train_config.js";
 import type { TrainingSetup } from "./configs.js";
 import { errorLine, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";
@@ -114,7 +115,7 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
   const dir = join(ctx.tmp, "training");
   const { setup } = a;
   const base = { initDir: a.initDir, data: a.data, train: a.train, threads: ctx.threads };
-  const defaultMode = DEFAULT_TRAIN_CONFIG.weight_grad_mode;
+  const defaultMode = DEFAULT_TRAINING_MODE;
   const section: TrainingSection = {
     ...missing("step_speedup_exact", "not measured"),
     ...missing("step_speedup_fast", "not measured"),

@@ -76,7 +76,7 @@ export interface TrainingSection extends Measured {
   run_time_ratio_fast?: number | null;
   run_time_ratio_fast_reason?: string;
   run_time_ratio_fast_cpu?: number | null;
-  /** The engine's default weight_grad_mode (DEFAULT_TRAIN_CONFIG), whose ratio is run_time_ratio. */
+  /** The engine's default weight_grad_mode (DEFAULT_TRAINING_MODE of the presets), whose ratio is run_time_ratio. */
   default_mode?: SparseTrainingMode;
   run_definition?: string;
   /** The whole run of the default mode (same object as runs[default_mode]). */

@@ -211,6 +211,6 @@ describe("the two training modes in results.json and RESULTS.md", () => {
     expect(md).toContain(
       "exact and PyTorch (the same maths, different fp32 summation) differ by up to 0.1250",
     );
-    expect(md).toContain('default mode (DEFAULT_TRAIN_CONFIG.weight_grad_mode) is "exact"');
+    expect(md).toContain('default mode (DEFAULT_TRAINING_MODE, used by `csp train`) is "exact"');
   });
 });
