@@ -10,7 +10,10 @@
         "src/native/rows.cc",
         "src/native/sparse.cc",
         "src/native/thread_pool.cc",
-        "src/native/token_layout.cc"
+        "src/native/token_layout.cc",
+        "src/native/train_cross_entropy.cc",
+        "src/native/train_kernels.cc",
+        "src/native/train_topk.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -3,6 +3,8 @@ import type { CsrMatrix } from "../tensor/sparse.js";
 import type { AttentionDims } from "../model/layers/attention.js";
 import type { RmsNormBackwardArgs, RmsNormForwardArgs } from "../model/layers/rmsnorm.js";
 import type { BlockCopy } from "../model/layers/rows.js";
+import type { AdamCoefficients } from "../train/adam.js";
+import type { TopKProjection } from "../train/topk.js";
 
 /**
  * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
@@ -100,4 +102,48 @@ export interface Backend {
 
   /** Backward of rmsNormForward: dx accumulated into, dw (if given) accumulated into. */
   rmsNormBackward(o: RmsNormBackwardArgs): void;
+  // ---- Training step: optimizer and the per-element tails of the backward. Where the oracle stores
+  // to float32, the native kernels compute in double in its operation order and round where it
+  // rounds, so they give its results bit for bit (exceptions: sumSquares, crossEntropy).
+
+  /** One Adam update of one tensor, in place on p, m, v (train/adam.ts: adamUpdateTs). */
+  adamUpdate(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, c: AdamCoefficients): void;
+
+  /**
+   * Σ x² over all arrays, in double. The oracle adds in order; native adds blocks of 8192 values
+   * (8 interleaved lanes each) and then the block sums in order: ~1e-15 relative difference, and
+   * independent of the thread count.
+   */
+  sumSquares(arrays: readonly FloatArray[]): number;
+
+  /** x ← x / divisor over all arrays (division in double, rounded to the array's type). */
+  divideInPlace(arrays: readonly FloatArray[], divisor: number): void;
+
+  /** p ← p − factor·p over all arrays (in double, rounded to the array's type). */
+  decayInPlace(arrays: readonly FloatArray[], factor: number): void;
+
+  /** out[j] += Σ_i dy[i, j] for dy [n, d], adding row after row in out's precision (bias gradients). */
+  addColumnSums(dy: FloatArray, n: number, d: number, out: FloatArray): void;
+
+  /** dy[i] ← 0 where kept[i] = 0, over `size` entries (the AbsTopK backward). */
+  maskByKept(dy: FloatArray, kept: Uint8Array, size: number): void;
+
+  /**
+   * Magnitude top-k projection with min-alive, in place (train/topk.ts: projectTopKTs); every backend
+   * keeps exactly the same entries. Returns the number kept, min(k, rows·cols).
+   */
+  projectTopK(p: TopKProjection): number;
+
+  /**
+   * Mean cross-entropy of logits [N, V] against targets [N] (−1 = ignored); writes dLogits =
+   * (softmax − onehot)·scale/count if given (model/layers/cross_entropy.ts: crossEntropyTs). Rows in
+   * double; native uses its own exp, so the float32 gradient may differ from the oracle's by an ulp.
+   */
+  crossEntropy(
+    logits: FloatArray,
+    targets: Int32Array,
+    v: number,
+    dLogits: FloatArray | undefined,
+    scale: number,
+  ): { loss: number; count: number };
 }

@@ -7,6 +7,7 @@ import { tsBackend } from "./ts/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 import { RMS_EPS } from "../model/layers/rmsnorm.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
+import { checkProjection, type TopKProjection } from "../train/topk.js";
 
 /**
  * The functions the C++ addon (src/native/addon.cc) exports. Arrays are passed without copying. Bad
@@ -139,6 +140,37 @@ export interface NativeAddon {
     rows: number,
     width: number,
   ): void;
+  // Training-step kernels (src/native/train_kernels.h).
+  adamUpdate(
+    p: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    beta1: number,
+    beta2: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    stepSize: number,
+    biasCorrection2Sqrt: number,
+    eps: number,
+  ): void;
+  sumSquares(arrays: Float32Array[]): number;
+  divideInPlace(arrays: Float32Array[], divisor: number): void;
+  decayInPlace(arrays: Float32Array[], factor: number): void;
+  addColumnSums(dy: Float32Array, n: number, d: number, out: Float32Array): void;
+  maskByKept(dy: Float32Array, kept: Uint8Array, size: number): void;
+  /**
+   * axis: 0 = no min-alive, 1 = rows, 2 = cols. The backend runs checkProjection first (for the
+   * oracle's messages); the addon itself re-checks the sizes and forced ≤ k (RangeError).
+   */
+  projectTopK(w: Float32Array, rows: number, cols: number, k: number, axis: number, perNeuron: number): void;
+  crossEntropy(
+    logits: Float32Array,
+    targets: Int32Array,
+    v: number,
+    dLogits: Float32Array | null,
+    scale: number,
+  ): { loss: number; count: number };
   /** Returns the kernels' thread count; with n, sets it first (1..64). Results never depend on it. */
   threads(n?: number): number;
 }
@@ -167,6 +199,22 @@ function orNull(a: FloatArray | undefined): Float32Array | null {
 function f32(a: FloatArray, what: string): Float32Array {
   if (!(a instanceof Float32Array)) throw new TypeError(`native backend: ${what} must be a Float32Array`);
   return a;
+}
+
+/** Every array is Float32 (a list with any Float64 one goes to the oracle whole). */
+function allF32List(arrays: readonly FloatArray[]): arrays is Float32Array[] {
+  return arrays.every((a) => a instanceof Float32Array);
+}
+
+/** The native projection: the oracle's checks, then the kernel (Float64 values take the oracle). */
+function nativeProjectTopK(addon: NativeAddon, p: TopKProjection): number {
+  if (!(p.values instanceof Float32Array)) return tsBackend.projectTopK(p);
+  const n = checkProjection(p);
+  if (p.k >= n) return n;
+  const m = p.minAlive;
+  const axis = !m || m.perNeuron <= 0 ? 0 : m.axis === "rows" ? 1 : 2;
+  addon.projectTopK(p.values, p.rows, p.cols, p.k, axis, m ? m.perNeuron : 0);
+  return p.k;
 }
 
 let cached: { backend?: Backend; addon?: NativeAddon; error?: string } | undefined;
@@ -325,6 +373,38 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
         o.dyOffset ?? 0,
       );
     },
+    adamUpdate: (p, g, m, v, c) =>
+      allF32(p, g, m, v)
+        ? addon.adamUpdate(
+            p as Float32Array,
+            g as Float32Array,
+            m as Float32Array,
+            v as Float32Array,
+            c.beta1,
+            c.beta2,
+            c.oneMinusBeta1,
+            c.oneMinusBeta2,
+            c.stepSize,
+            c.biasCorrection2Sqrt,
+            c.eps,
+          )
+        : tsBackend.adamUpdate(p, g, m, v, c),
+    sumSquares: (arrays) => (allF32List(arrays) ? addon.sumSquares(arrays) : tsBackend.sumSquares(arrays)),
+    divideInPlace: (arrays, divisor) =>
+      allF32List(arrays) ? addon.divideInPlace(arrays, divisor) : tsBackend.divideInPlace(arrays, divisor),
+    decayInPlace: (arrays, factor) =>
+      allF32List(arrays) ? addon.decayInPlace(arrays, factor) : tsBackend.decayInPlace(arrays, factor),
+    addColumnSums: (dy, n, d, out) =>
+      dy instanceof Float32Array && out instanceof Float32Array
+        ? addon.addColumnSums(dy, n, d, out)
+        : tsBackend.addColumnSums(dy, n, d, out),
+    maskByKept: (dy, kept, size) =>
+      dy instanceof Float32Array ? addon.maskByKept(dy, kept, size) : tsBackend.maskByKept(dy, kept, size),
+    projectTopK: (p) => nativeProjectTopK(addon, p),
+    crossEntropy: (logits, targets, v, dLogits, scale) =>
+      allF32(logits, dLogits)
+        ? addon.crossEntropy(logits as Float32Array, targets, v, orNull(dLogits), scale)
+        : tsBackend.crossEntropy(logits, targets, v, dLogits, scale),
   };
   return (cached = { backend, addon });
 }

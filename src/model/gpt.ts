@@ -421,7 +421,7 @@ export function forward<A extends FloatArray>(
         throw new CspError(`target ${tg} at position ${i} is outside the vocabulary [0, ${V})`);
     }
     if (keep) dLogits = alloc(n * V);
-    result.loss = crossEntropy(logits, opts.targets, V, dLogits).loss;
+    result.loss = crossEntropy(logits, opts.targets, V, dLogits, 1, be).loss;
   }
   if (keep) {
     result.cache = {
@@ -570,7 +570,7 @@ export function backward<A extends FloatArray>(
   };
 
   const residBack = (c: ResidCache, dx: FloatArray) => {
-    if (c.kept) absTopKBackward(dx, c.kept, dx.length);
+    if (c.kept) absTopKBackward(dx, c.kept, dx.length, be);
     if (c.preRelu) reluBackward(c.preRelu, dx, dx, dx.length);
   };
 
@@ -605,7 +605,7 @@ export function backward<A extends FloatArray>(
     // ---- MLP sublayer: x2 = act(xMid + topk(c_proj(a)))
     residBack(L.resid2, dx);
     let dm = hookBack(h("mlp.resid_delta"), dx.slice(), dims.dModel);
-    if (L.keptOut2) absTopKBackward(dm, L.keptOut2, dm.length);
+    if (L.keptOut2) absTopKBackward(dm, L.keptOut2, dm.length, be);
     const dA = alloc(n * dims.dMlp);
     linearBackward(be, {
       dy: dm,
@@ -620,7 +620,7 @@ export function backward<A extends FloatArray>(
       ...sparseOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
     });
     let dAct = hookBack(h("mlp.post_act"), dA, dims.dMlp);
-    if (L.keptNeuron) absTopKBackward(dAct, L.keptNeuron, dAct.length);
+    if (L.keptNeuron) absTopKBackward(dAct, L.keptNeuron, dAct.length, be);
     const dU = alloc(n * dims.dMlp);
     if (config.activation_type === "gelu") be.geluBackward(L.u, dAct, dU, dU.length);
     else reluBackward(L.u, dAct, dU, dU.length);
@@ -638,14 +638,14 @@ export function backward<A extends FloatArray>(
       ...sparseOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
     });
     dAct = hookBack(h("mlp.act_in"), dH2, dIn);
-    if (L.keptIn2) absTopKBackward(dAct, L.keptIn2, dAct.length);
+    if (L.keptIn2) absTopKBackward(dAct, L.keptIn2, dAct.length, be);
     normBack(L.norm2, n, dims.dModel, `${pre}.ln_2`, dAct, dIn, 0, dx);
     if (L.normP2) posBack(L.normP2, `${pre}.ln_p2`, dAct);
     dx = hookBack(h("resid_mid"), dx, dims.dModel);
     // ---- attention sublayer: x1 = act(xIn + topk(c_proj(attn(q, k, v))))
     residBack(L.resid1, dx);
     dm = hookBack(h("attn.resid_delta"), dx.slice(), dims.dModel);
-    if (L.keptOut1) absTopKBackward(dm, L.keptOut1, dm.length);
+    if (L.keptOut1) absTopKBackward(dm, L.keptOut1, dm.length, be);
     const dY = alloc(n * D);
     linearBackward(be, {
       dy: dm,
@@ -684,7 +684,7 @@ export function backward<A extends FloatArray>(
     ];
     for (const [name, d, kept, offset] of parts) {
       const dd = hookBack(h(name), d, D);
-      if (kept) absTopKBackward(dd, kept, dd.length);
+      if (kept) absTopKBackward(dd, kept, dd.length, be);
       be.copyBlock({
         src: dd,
         srcStride: D,
@@ -710,7 +710,7 @@ export function backward<A extends FloatArray>(
       ...sparseOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
     });
     dAct = hookBack(h("attn.act_in"), dH1, dIn);
-    if (L.keptIn1) absTopKBackward(dAct, L.keptIn1, dAct.length);
+    if (L.keptIn1) absTopKBackward(dAct, L.keptIn1, dAct.length, be);
     normBack(L.norm1, n, dims.dModel, `${pre}.ln_1`, dAct, dIn, 0, dx);
     if (L.normP1) posBack(L.normP1, `${pre}.ln_p1`, dAct);
     dx = hookBack(h("resid_in"), dx, dims.dModel);

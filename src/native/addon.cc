@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "activations.h"
 #include "attention.h"
@@ -16,6 +17,7 @@
 #include "rows.h"
 #include "sparse.h"
 #include "thread_pool.h"
+#include "train_kernels.h"
 
 namespace {
 
@@ -488,6 +490,192 @@ Napi::Value CopyBlock(const Napi::CallbackInfo& info) {
   csp::copyBlock(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width);
   return info.Env().Undefined();
 }
+// ===================================================================================================
+// Training-step kernels (train_kernels.h): optimizer, gradient normalisation, top-k projection, and
+// the per-element tails of the backward. JS signatures: NativeAddon in src/backend/native.ts.
+// ===================================================================================================
+
+// A finite or infinite number (NaN allowed: the kernels then produce what the oracle does).
+double trainNumber(Args& args, const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (args.failed()) return 0;
+  if (!info[i].IsNumber()) {
+    args.typeError(std::string(name) + " must be a number");
+    return 0;
+  }
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+// A JS array of Float32Arrays.
+std::vector<csp::F32Span> trainF32List(Args& args, const Napi::CallbackInfo& info, size_t i, const char* name) {
+  std::vector<csp::F32Span> spans;
+  if (args.failed()) return spans;
+  if (!info[i].IsArray()) {
+    args.typeError(std::string(name) + " must be an array of Float32Array");
+    return spans;
+  }
+  Napi::Array list = info[i].As<Napi::Array>();
+  for (uint32_t a = 0; a < list.Length(); a++) {
+    Napi::Value item = list.Get(a);
+    if (!item.IsTypedArray() || item.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      args.typeError(std::string(name) + "[" + std::to_string(a) + "] must be a Float32Array");
+      return {};
+    }
+    Napi::Float32Array f = item.As<Napi::Float32Array>();
+    spans.push_back({f.Data(), static_cast<int64_t>(f.ElementLength())});
+  }
+  return spans;
+}
+
+// adamUpdate(p, g, m, v, beta1, beta2, oneMinusBeta1, oneMinusBeta2, stepSize, biasCorrection2Sqrt, eps)
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  Args args(info, "adamUpdate");
+  if (!args.count(11)) return info.Env().Undefined();
+  size_t size = 0;
+  float* p = args.f32(0, "p", 0, &size);
+  const float* g = args.f32(1, "g", size);
+  float* m = args.f32(2, "m", size);
+  float* v = args.f32(3, "v", size);
+  csp::AdamCoefficients c;
+  c.beta1 = trainNumber(args, info, 4, "beta1");
+  c.beta2 = trainNumber(args, info, 5, "beta2");
+  c.oneMinusBeta1 = trainNumber(args, info, 6, "oneMinusBeta1");
+  c.oneMinusBeta2 = trainNumber(args, info, 7, "oneMinusBeta2");
+  c.stepSize = trainNumber(args, info, 8, "stepSize");
+  c.biasCorrection2Sqrt = trainNumber(args, info, 9, "biasCorrection2Sqrt");
+  c.eps = trainNumber(args, info, 10, "eps");
+  const size_t bytes = size * 4;
+  args.disjoint(p, bytes, "p", g, bytes, "g");
+  args.disjoint(m, bytes, "m", g, bytes, "g");
+  args.disjoint(v, bytes, "v", g, bytes, "g");
+  args.disjoint(p, bytes, "p", m, bytes, "m");
+  args.disjoint(p, bytes, "p", v, bytes, "v");
+  args.disjoint(m, bytes, "m", v, bytes, "v");
+  if (args.failed()) return info.Env().Undefined();
+  csp::adamUpdate(p, g, m, v, static_cast<int64_t>(size), c);
+  return info.Env().Undefined();
+}
+
+// sumSquares(arrays) -> Σ x² in double
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  Args args(info, "sumSquares");
+  if (!args.count(1)) return info.Env().Undefined();
+  const std::vector<csp::F32Span> arrays = trainF32List(args, info, 0, "arrays");
+  if (args.failed()) return info.Env().Undefined();
+  double sum = 0;
+  runKernel(args, [&] {
+    sum = csp::sumSquares(arrays.data(), static_cast<int>(arrays.size()));
+    return true;
+  });
+  return Napi::Number::New(info.Env(), sum);
+}
+
+// divideInPlace(arrays, divisor) and decayInPlace(arrays, factor)
+template <bool kDecay>
+Napi::Value ScaleArrays(const Napi::CallbackInfo& info) {
+  Args args(info, kDecay ? "decayInPlace" : "divideInPlace");
+  if (!args.count(2)) return info.Env().Undefined();
+  const std::vector<csp::F32Span> arrays = trainF32List(args, info, 0, "arrays");
+  const double s = trainNumber(args, info, 1, kDecay ? "factor" : "divisor");
+  if (args.failed()) return info.Env().Undefined();
+  if (kDecay) csp::decayInPlace(arrays.data(), static_cast<int>(arrays.size()), s);
+  else csp::divideInPlace(arrays.data(), static_cast<int>(arrays.size()), s);
+  return info.Env().Undefined();
+}
+
+// addColumnSums(dy, n, d, out): out[j] += Σ_i dy[i, j]
+Napi::Value AddColumnSums(const Napi::CallbackInfo& info) {
+  Args args(info, "addColumnSums");
+  if (!args.count(4)) return info.Env().Undefined();
+  const int n = args.dim(1, "n"), d = args.dim(2, "d");
+  const float* dy = args.f32(0, "dy", mul(n, d));
+  float* out = args.f32(3, "out", d);
+  args.disjoint(out, static_cast<size_t>(d) * 4, "out", dy, mul(n, d) * 4, "dy");
+  if (args.failed()) return info.Env().Undefined();
+  csp::addColumnSums(dy, n, d, out);
+  return info.Env().Undefined();
+}
+
+// maskByKept(dy, kept, size): dy[i] = 0 where kept[i] == 0
+Napi::Value MaskByKept(const Napi::CallbackInfo& info) {
+  Args args(info, "maskByKept");
+  if (!args.count(3)) return info.Env().Undefined();
+  const int size = args.dim(2, "size");
+  float* dy = args.f32(0, "dy", size);
+  const uint8_t* kept = args.u8(1, "kept", size);
+  args.disjoint(dy, static_cast<size_t>(size) * 4, "dy", kept, static_cast<size_t>(size), "kept");
+  if (args.failed()) return info.Env().Undefined();
+  csp::maskByKept(dy, kept, size);
+  return info.Env().Undefined();
+}
+
+// projectTopK(w, rows, cols, k, axis, perNeuron): axis 0 = no min-alive, 1 = rows, 2 = cols
+Napi::Value ProjectTopK(const Napi::CallbackInfo& info) {
+  Args args(info, "projectTopK");
+  if (!args.count(6)) return info.Env().Undefined();
+  const int rows = args.dim(1, "rows"), cols = args.dim(2, "cols"), k = args.dim(3, "k");
+  const int axis = args.dim(4, "axis"), perNeuron = args.dim(5, "perNeuron");
+  float* w = args.f32(0, "w", mul(rows, cols));
+  if (args.failed()) return info.Env().Undefined();
+  const size_t n = mul(rows, cols);
+  if (n > 0x7fffffffu) {
+    args.rangeError("a matrix of " + std::to_string(n) + " entries is larger than 2^31 - 1");
+    return info.Env().Undefined();
+  }
+  if (axis > 2) {
+    args.rangeError("axis must be 0 (none), 1 (rows) or 2 (cols), got " + std::to_string(axis));
+    return info.Env().Undefined();
+  }
+  const size_t neurons = axis == 0 ? 0 : (axis == 1 ? rows : cols);
+  const size_t width = axis == 1 ? cols : rows;
+  const size_t forced = neurons * std::min<size_t>(perNeuron, width);
+  if (static_cast<size_t>(k) < n && forced > static_cast<size_t>(k)) {
+    args.rangeError("min-alive forces " + std::to_string(forced) + " entries but only k = " + std::to_string(k) + " may be kept");
+    return info.Env().Undefined();
+  }
+  runKernel(args, [&] {
+    csp::projectTopK(w, rows, cols, k, static_cast<csp::NeuronAxis>(axis), perNeuron);
+    return true;
+  });
+  return info.Env().Undefined();
+}
+
+// crossEntropy(logits, targets, v, dLogits?, scale) -> { loss, count }
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  Args args(info, "crossEntropy");
+  if (!args.count(5)) return info.Env().Undefined();
+  size_t n = 0;
+  const int32_t* targets = args.i32(1, "targets", 0, &n);
+  const int v = args.dim(2, "v");
+  if (!args.failed() && n > 0x7fffffffu) args.rangeError("too many targets");
+  const float* logits = args.f32(0, "logits", mul(n, v));
+  float* dLogits = optionalF32(args, info, 3, "dLogits", mul(n, v));
+  const double scale = trainNumber(args, info, 4, "scale");
+  if (dLogits) {
+    args.disjoint(dLogits, mul(n, v) * 4, "dLogits", logits, mul(n, v) * 4, "logits");
+    args.disjoint(dLogits, mul(n, v) * 4, "dLogits", targets, n * 4, "targets");
+  }
+  if (args.failed()) return info.Env().Undefined();
+  for (size_t i = 0; i < n; i++) {
+    if (targets[i] != -1 && (targets[i] < 0 || targets[i] >= v)) {
+      args.rangeError("targets[" + std::to_string(i) + "] = " + std::to_string(targets[i]) + " is neither -1 nor in [0, " + std::to_string(v) + ")");
+      return info.Env().Undefined();
+    }
+  }
+  csp::CrossEntropyResult r{0, 0};
+  runKernel(args, [&] {
+    r = csp::crossEntropy(logits, targets, static_cast<int>(n), v, dLogits, scale);
+    return true;
+  });
+  if (args.failed()) return info.Env().Undefined();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("loss", Napi::Number::New(info.Env(), r.loss));
+  out.Set("count", Napi::Number::New(info.Env(), r.count));
+  return out;
+}
+
+// ===================================================================================================
+// End of the training-step kernels.
+// ===================================================================================================
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
@@ -506,6 +694,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addGatheredRows", Napi::Function::New(env, AddGatheredRows, "addGatheredRows"));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
   exports.Set("copyBlock", Napi::Function::New(env, CopyBlock, "copyBlock"));
+  // Training-step kernels (train_kernels.h).
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));
+  exports.Set("divideInPlace", Napi::Function::New(env, ScaleArrays<false>, "divideInPlace"));
+  exports.Set("decayInPlace", Napi::Function::New(env, ScaleArrays<true>, "decayInPlace"));
+  exports.Set("addColumnSums", Napi::Function::New(env, AddColumnSums, "addColumnSums"));
+  exports.Set("maskByKept", Napi::Function::New(env, MaskByKept, "maskByKept"));
+  exports.Set("projectTopK", Napi::Function::New(env, ProjectTopK, "projectTopK"));
+  exports.Set("crossEntropy", Napi::Function::New(env, CrossEntropy, "crossEntropy"));
   return exports;
 }
 

@@ -1,3 +1,5 @@
+import type { Backend } from "../backend/backend.js";
+import { getBackend } from "../backend/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
 /** Adam's moments and step count; dense, one pair of arrays per trained parameter. */
@@ -28,26 +30,50 @@ export function createAdamState<A extends FloatArray>(params: ReadonlyMap<string
   return { step: 0, m, v };
 }
 
+/** Adam's per-step scalars, computed once per step in double (what every backend's update reads). */
+export interface AdamCoefficients {
+  beta1: number;
+  beta2: number;
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  /** lr/(1−β1^t) */
+  stepSize: number;
+  /** √(1−β2^t) */
+  biasCorrection2Sqrt: number;
+  eps: number;
+}
+
+/** The coefficients of the update that makes `completedSteps + 1` steps. */
+export function adamCoefficients(h: AdamHyper, completedSteps: number): AdamCoefficients {
+  const t = completedSteps + 1;
+  return {
+    beta1: h.beta1,
+    beta2: h.beta2,
+    oneMinusBeta1: 1 - h.beta1,
+    oneMinusBeta2: 1 - h.beta2,
+    stepSize: h.lr / (1 - h.beta1 ** t),
+    biasCorrection2Sqrt: Math.sqrt(1 - h.beta2 ** t),
+    eps: h.eps,
+  };
+}
+
 /**
  * One torch.optim.Adam step (no internal weight decay), as its fused kernel orders it:
  * m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  * p ← p − (lr/(1−β1^t)) · m / (√v/√(1−β2^t) + ε).
  * ε is added after the bias correction of √v, which matters with the recipe's large ε = 0.1.
  * The step counter advances even at lr 0 (the reference's step 0). Moments and parameters stay
- * dense: pruned entries keep learning and can re-enter the top-k.
+ * dense: pruned entries keep learning and can re-enter the top-k. Each tensor's update runs on the
+ * backend (adamUpdateTs is the oracle; the native kernel reproduces it bit for bit).
  */
 export function adamStep<A extends FloatArray>(
   params: ReadonlyMap<string, A>,
   grads: ReadonlyMap<string, FloatArray>,
   state: AdamState<A>,
   h: AdamHyper,
+  be: Backend = getBackend(),
 ): void {
-  const t = state.step + 1;
-  const biasCorrection1 = 1 - h.beta1 ** t;
-  const biasCorrection2Sqrt = Math.sqrt(1 - h.beta2 ** t);
-  const stepSize = h.lr / biasCorrection1;
-  const oneMinusBeta1 = 1 - h.beta1;
-  const oneMinusBeta2 = 1 - h.beta2;
+  const c = adamCoefficients(h, state.step);
   for (const [name, p] of params) {
     const g = grads.get(name);
     const m = state.m.get(name);
@@ -55,14 +81,30 @@ export function adamStep<A extends FloatArray>(
     if (!g || !m || !v) throw new Error(`adamStep: no gradient or moments for "${name}"`);
     if (g.length !== p.length)
       throw new Error(`adamStep: gradient of "${name}" has ${g.length} values, parameter ${p.length}`);
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      m[i] = h.beta1 * m[i] + oneMinusBeta1 * gi;
-      v[i] = h.beta2 * v[i] + oneMinusBeta2 * gi * gi;
-      // Read back: the update uses the moments as stored (fp32 in the engine), like torch does.
-      const denom = Math.sqrt(v[i]) / biasCorrection2Sqrt + h.eps;
-      p[i] = p[i] - (stepSize * m[i]) / denom;
-    }
+    if (m.length !== p.length || v.length !== p.length)
+      throw new Error(`adamStep: moments of "${name}" do not have the parameter's ${p.length} values`);
+    be.adamUpdate(p, g, m, v, c);
   }
-  state.step = t;
+  state.step += 1;
+}
+
+/**
+ * The update of one tensor, in place on p, m and v (the TypeScript oracle of Backend.adamUpdate).
+ * Each line is evaluated in double in this operation order and rounded when stored.
+ */
+export function adamUpdateTs(
+  p: FloatArray,
+  g: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  c: AdamCoefficients,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    m[i] = c.beta1 * m[i] + c.oneMinusBeta1 * gi;
+    v[i] = c.beta2 * v[i] + c.oneMinusBeta2 * gi * gi;
+    // Read back: the update uses the moments as stored (fp32 in the engine), like torch does.
+    const denom = Math.sqrt(v[i]) / c.biasCorrection2Sqrt + c.eps;
+    p[i] = p[i] - (c.stepSize * m[i]) / denom;
+  }
 }

@@ -1,10 +1,13 @@
+import type { Backend } from "../backend/backend.js";
+import { getBackend } from "../backend/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
-/** The global L2 norm of all gradients together, accumulated in double precision. */
-export function globalNorm(grads: Iterable<FloatArray>): number {
-  let sumSq = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) sumSq += g[i] * g[i];
-  return Math.sqrt(sumSq);
+/**
+ * The global L2 norm of all gradients together, accumulated in double precision. The TypeScript
+ * backend adds the squares in order; the native one in a fixed blocked order (same to ~1e-15).
+ */
+export function globalNorm(grads: Iterable<FloatArray>, be: Backend = getBackend()): number {
+  return Math.sqrt(be.sumSquares([...grads]));
 }
 
 export interface GradRmsResult {
@@ -19,11 +22,27 @@ export interface GradRmsResult {
  * about 1, g ← g / (‖g‖/√N + eps), with N the number of trained numbers. With Adam's ε = 0.1 this
  * fixes the scale at which ε matters, so it must run every step, even when the RMS is below 1.
  */
-export function normalizeGradRms(grads: readonly FloatArray[], eps: number): GradRmsResult {
+export function normalizeGradRms(
+  grads: readonly FloatArray[],
+  eps: number,
+  be: Backend = getBackend(),
+): GradRmsResult {
   let count = 0;
   for (const g of grads) count += g.length;
-  const norm = globalNorm(grads);
+  const norm = globalNorm(grads, be);
   const divisor = norm / Math.sqrt(count) + eps;
-  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i] / divisor;
+  be.divideInPlace(grads, divisor);
   return { norm, divisor };
+}
+
+/** Σ x² over all arrays in double, added in order (the oracle of Backend.sumSquares). */
+export function sumSquaresTs(arrays: readonly FloatArray[]): number {
+  let sumSq = 0;
+  for (const g of arrays) for (let i = 0; i < g.length; i++) sumSq += g[i] * g[i];
+  return sumSq;
+}
+
+/** x ← x / divisor over all arrays (the oracle of Backend.divideInPlace). */
+export function divideInPlaceTs(arrays: readonly FloatArray[], divisor: number): void {
+  for (const g of arrays) for (let i = 0; i < g.length; i++) g[i] = g[i] / divisor;
 }

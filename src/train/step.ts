@@ -1,4 +1,5 @@
 import type { Backend } from "../backend/backend.js";
+import { getBackend } from "../backend/index.js";
 import { IGNORE_INDEX } from "../model/layers/cross_entropy.js";
 import { backward, forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";
@@ -74,13 +75,14 @@ export function nextTokenTargets(tokens: Int32Array, b: number, t: number): Int3
 export function projectToBudget<A extends FloatArray>(
   learner: Learner<A>,
   pfracI: number,
+  be: Backend = getBackend(),
 ): Map<string, { l0frac: number; k: number }> {
   const keep = new Map<string, { l0frac: number; k: number }>();
   for (const target of learner.plan) {
     const l0frac = l0Fraction(target.rule, pfracI, learner.config);
     const k = keepCount(l0frac, target.rows * target.cols);
     const values = learner.trained.get(target.name)!;
-    projectTopK({ values, rows: target.rows, cols: target.cols, k, minAlive: target.minAlive });
+    projectTopK({ values, rows: target.rows, cols: target.cols, k, minAlive: target.minAlive }, be);
     keep.set(target.name, { l0frac, k });
   }
   return keep;
@@ -98,6 +100,7 @@ export function trainStep<A extends FloatArray>(
   opts: { backend?: Backend } = {},
 ): StepRecord {
   const c = learner.config;
+  const be = opts.backend ?? getBackend();
   if (learner.adam.step !== step) {
     throw new Error(`trainStep: optimizer has taken ${learner.adam.step} steps, asked for step ${step}`);
   }
@@ -110,10 +113,10 @@ export function trainStep<A extends FloatArray>(
   const fwd = forward(learner.model, batch.tokens, batch.b, batch.t, {
     targets,
     keepCache: true,
-    backend: opts.backend,
+    backend: be,
     weightGrad: masked ? "masked" : "dense",
   });
-  const { grads } = backward(learner.model, fwd, { backend: opts.backend });
+  const { grads } = backward(learner.model, fwd, { backend: be });
   const gradArrays: FloatArray[] = [];
   const gradMap = new Map<string, FloatArray>();
   for (const name of learner.trained.keys()) {
@@ -122,16 +125,19 @@ export function trainStep<A extends FloatArray>(
     gradArrays.push(g.data);
     gradMap.set(name, g.data);
   }
-  const gradNorm = c.gradclip ? normalizeGradRms(gradArrays, c.grad_rms_eps).norm : globalNorm(gradArrays);
+  const gradNorm = c.gradclip
+    ? normalizeGradRms(gradArrays, c.grad_rms_eps, be).norm
+    : globalNorm(gradArrays, be);
 
-  adamStep(learner.trained, gradMap, learner.adam, {
-    lr,
-    beta1: c.adam_betas[0],
-    beta2: c.adam_betas[1],
-    eps: c.adam_eps,
-  });
-  const keep = pfrac === null ? new Map() : projectToBudget(learner, pfrac);
-  decayWeights(learner.decayed, c.weight_decay, lr);
+  adamStep(
+    learner.trained,
+    gradMap,
+    learner.adam,
+    { lr, beta1: c.adam_betas[0], beta2: c.adam_betas[1], eps: c.adam_eps },
+    be,
+  );
+  const keep = pfrac === null ? new Map() : projectToBudget(learner, pfrac, be);
+  decayWeights(learner.decayed, c.weight_decay, lr, be);
   return { step, lr, pfrac, loss: fwd.loss ?? NaN, gradNorm, keep };
 }
 

@@ -1,3 +1,5 @@
+import type { Backend } from "../backend/backend.js";
+import { getBackend } from "../backend/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
 /**
@@ -8,7 +10,8 @@ import type { FloatArray } from "../tensor/tensor.js";
  * Selection is by threshold: the (k − forced)-th largest |w| among the unforced entries is found by
  * quickselect in O(n); entries above it are kept, and entries equal to it are kept in index order
  * until exactly k survive. Ties are therefore broken towards the lower flat index (torch.topk leaves
- * them unspecified), which makes the projection deterministic.
+ * them unspecified), which makes the projection deterministic. That is the TypeScript oracle
+ * (projectTopKTs); the native kernel finds the same threshold another way and keeps the same entries.
  */
 
 /** Which slices of a [rows, cols] matrix are neurons: rows (c_fc, c_attn) or columns (the c_projs). */
@@ -37,21 +40,42 @@ export function forcedCount(rows: number, cols: number, m: MinAlive): number {
   return neurons * Math.min(m.perNeuron, width);
 }
 
-/** Applies the projection in place; returns the number of entries kept (min(k, rows·cols)). */
-export function projectTopK(p: TopKProjection): number {
-  const { values, rows, cols } = p;
-  const n = rows * cols;
-  if (values.length !== n)
-    throw new Error(`projectTopK: ${values.length} values for a [${rows}, ${cols}] matrix`);
+/**
+ * Applies the projection in place on the backend; returns the number of entries kept
+ * (min(k, rows·cols)). projectTopKTs is the oracle; the native kernel keeps the same entries.
+ */
+export function projectTopK(p: TopKProjection, be: Backend = getBackend()): number {
+  return be.projectTopK(p);
+}
+
+/**
+ * Checks a projection request as every backend does before touching the values: values of the right
+ * size, k a non-negative integer, and no more entries forced by min-alive than k allows (unless k
+ * keeps everything). Returns rows·cols.
+ */
+export function checkProjection(p: TopKProjection): number {
+  const n = p.rows * p.cols;
+  if (p.values.length !== n)
+    throw new Error(`projectTopK: ${p.values.length} values for a [${p.rows}, ${p.cols}] matrix`);
   if (!Number.isInteger(p.k) || p.k < 0)
     throw new Error(`projectTopK: k must be a non-negative integer, got ${p.k}`);
+  if (p.k < n && p.minAlive && p.minAlive.perNeuron > 0) {
+    const nForced = forcedCount(p.rows, p.cols, p.minAlive);
+    if (nForced > p.k) {
+      throw new Error(`projectTopK: min-alive forces ${nForced} entries but only k = ${p.k} may be kept`);
+    }
+  }
+  return n;
+}
+
+/** The TypeScript oracle of Backend.projectTopK (see the top of this file). */
+export function projectTopKTs(p: TopKProjection): number {
+  const { values, rows, cols } = p;
+  const n = checkProjection(p);
   if (p.k >= n) return n;
   const forced =
     p.minAlive && p.minAlive.perNeuron > 0 ? markForced(values, rows, cols, p.minAlive) : undefined;
   const nForced = forced ? forcedCount(rows, cols, p.minAlive!) : 0;
-  if (nForced > p.k) {
-    throw new Error(`projectTopK: min-alive forces ${nForced} entries but only k = ${p.k} may be kept`);
-  }
   const budget = p.k - nForced;
 
   // Scores of the unforced entries; the budget-th largest is the threshold.

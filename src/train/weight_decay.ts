@@ -1,3 +1,5 @@
+import type { Backend } from "../backend/backend.js";
+import { getBackend } from "../backend/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
 /**
@@ -5,8 +7,18 @@ import type { FloatArray } from "../tensor/tensor.js";
  * means it only shrinks surviving entries and never revives zeros. The caller picks the tensors
  * (train.py: every parameter with ≥ 2 dimensions except the bigram table).
  */
-export function decayWeights(tensors: Iterable<FloatArray>, weightDecay: number, lr: number): void {
+export function decayWeights(
+  tensors: Iterable<FloatArray>,
+  weightDecay: number,
+  lr: number,
+  be: Backend = getBackend(),
+): void {
   const factor = weightDecay * lr;
   if (factor === 0) return;
+  be.decayInPlace([...tensors], factor);
+}
+
+/** p ← p − factor·p over all arrays, in double (the oracle of Backend.decayInPlace). */
+export function decayInPlaceTs(tensors: readonly FloatArray[], factor: number): void {
   for (const p of tensors) for (let i = 0; i < p.length; i++) p[i] = p[i] - factor * p[i];
 }

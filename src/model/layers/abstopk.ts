@@ -1,3 +1,5 @@
+import type { Backend } from "../../backend/backend.js";
+import { getBackend } from "../../backend/index.js";
 import type { FloatArray } from "../../tensor/tensor.js";
 import { TorchTopK } from "./nth_element.js";
 
@@ -22,7 +24,17 @@ export function absTopKForward(x: FloatArray, n: number, d: number, k: number, k
   }
 }
 
-/** dx = dy where kept, 0 elsewhere (in place on dy). */
-export function absTopKBackward(dy: FloatArray, kept: Uint8Array, size: number): void {
+/** dx = dy where kept, 0 elsewhere (in place on dy), on the backend. */
+export function absTopKBackward(
+  dy: FloatArray,
+  kept: Uint8Array,
+  size: number,
+  be: Backend = getBackend(),
+): void {
+  be.maskByKept(dy, kept, size);
+}
+
+/** The TypeScript oracle of Backend.maskByKept: dy[i] = 0 where kept[i] = 0. */
+export function maskByKeptTs(dy: FloatArray, kept: Uint8Array, size: number): void {
   for (let i = 0; i < size; i++) if (!kept[i]) dy[i] = 0;
 }

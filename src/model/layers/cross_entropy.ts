@@ -1,3 +1,5 @@
+import type { Backend } from "../../backend/backend.js";
+import { getBackend } from "../../backend/index.js";
 import type { FloatArray } from "../../tensor/tensor.js";
 
 /** Targets equal to this are ignored, as torch's ignore_index=-1 in the reference. */
@@ -6,6 +8,7 @@ export const IGNORE_INDEX = -1;
 /**
  * Mean cross-entropy of logits [N, V] against targets [N] over non-ignored rows. Returns the loss and
  * writes dLogits = (softmax − onehot)/count · scale (scale = upstream gradient of the loss).
+ * Runs on the backend; crossEntropyTs is the oracle.
  */
 export function crossEntropy(
   logits: FloatArray,
@@ -13,6 +16,18 @@ export function crossEntropy(
   v: number,
   dLogits?: FloatArray,
   scale = 1,
+  be: Backend = getBackend(),
+): { loss: number; count: number } {
+  return be.crossEntropy(logits, targets, v, dLogits, scale);
+}
+
+/** The TypeScript oracle of Backend.crossEntropy: each row in double, rows added in order. */
+export function crossEntropyTs(
+  logits: FloatArray,
+  targets: Int32Array,
+  v: number,
+  dLogits: FloatArray | undefined,
+  scale: number,
 ): { loss: number; count: number } {
   const n = targets.length;
   let count = 0;

@@ -84,10 +84,12 @@ export function linearBackward(
       be.gemm(true, false, dOut, dIn, n, dy, x, o.dw, true);
     }
   }
-  if (o.db) {
-    const db = o.db;
-    for (let i = 0; i < n; i++) for (let j = 0; j < dOut; j++) db[j] += dy[i * dOut + j];
-  }
+  if (o.db) be.addColumnSums(dy, n, dOut, o.db);
+}
+
+/** db[j] += Σ_i dy[i, j] for dy [n, d], row by row (the oracle of Backend.addColumnSums). */
+export function addColumnSumsTs(dy: FloatArray, n: number, d: number, db: FloatArray): void {
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) db[j] += dy[i * d + j];
 }
 
 /** dW[r, c] += Σ_n dy[n, r]·x[n, c] at the nonzeros (r, c) of W only. */
