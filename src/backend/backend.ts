@@ -31,8 +31,18 @@ export interface Backend {
     accumulate: boolean,
   ): void;
 
-  /** Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y if accumulate): sparse forward of a linear layer. */
-  spmmNT(m: number, x: Float32Array, w: CsrMatrix, y: Float32Array, accumulate: boolean): void;
+  /**
+   * Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y if accumulate) (+ bias[w.rows] on every row, if given): sparse
+   * forward of a linear layer.
+   */
+  spmmNT(
+    m: number,
+    x: Float32Array,
+    w: CsrMatrix,
+    y: Float32Array,
+    accumulate: boolean,
+    bias?: Float32Array,
+  ): void;
 
   /** DX[m, w.cols] = DY[m, w.rows]·W (+ DX if accumulate): sparse backward to the layer input. */
   spmmNN(m: number, dy: Float32Array, w: CsrMatrix, dx: Float32Array, accumulate: boolean): void;

@@ -68,6 +68,7 @@ export interface NativeAddon {
     values: Float32Array,
     y: Float32Array,
     accumulate: boolean,
+    bias?: Float32Array | null,
   ): void;
   spmmNN(
     m: number,
@@ -249,8 +250,8 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
     name: "native",
     gemm: (transA, transB, m, n, k, a, b, c, accumulate) =>
       addon.gemm(transA, transB, m, n, k, f32(a, "A"), f32(b, "B"), f32(c, "C"), accumulate),
-    spmmNT: (m, x, w: CsrMatrix, y, accumulate) =>
-      addon.spmmNT(m, x, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, y, accumulate),
+    spmmNT: (m, x, w: CsrMatrix, y, accumulate, bias) =>
+      addon.spmmNT(m, x, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, y, accumulate, bias ?? null),
     spmmNN: (m, dy, w: CsrMatrix, dx, accumulate) =>
       addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
     sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),

@@ -201,6 +201,9 @@ Napi::Value Spmm(const Napi::CallbackInfo& info) {
   const float* val = args.f32(6, "values", 0, &valLen);
   float* out = args.f32(7, kTransposedOut ? "dx" : "y", mul(m, outWidth));
   const bool acc = args.boolean(8, "accumulate");
+  // spmmNT's optional 10th argument: a bias [rows] added to every output row.
+  const bool hasBias = !kTransposedOut && info.Length() > 9 && !info[9].IsNull() && !info[9].IsUndefined();
+  const float* bias = hasBias ? args.f32(9, "bias", rows) : nullptr;
   args.csr(rows, cols, ptr, idx, std::min(idxLen, valLen));
   const char* inName = kTransposedOut ? "dy" : "x";
   const char* outName = kTransposedOut ? "dx" : "y";
@@ -210,7 +213,9 @@ Napi::Value Spmm(const Napi::CallbackInfo& info) {
   args.disjoint(out, mul(m, outWidth) * 4, outName, ptr, (static_cast<size_t>(rows) + 1) * 4, "rowPtr");
   if (args.failed()) return info.Env().Undefined();
   const csp::CsrView w{rows, cols, ptr, idx, val};
-  runKernel(args, [&] { return kTransposedOut ? csp::spmmNN(m, in, w, out, acc) : csp::spmmNT(m, in, w, out, acc); });
+  if (bias) args.disjoint(out, mul(m, outWidth) * 4, outName, bias, static_cast<size_t>(rows) * 4, "bias");
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] { return kTransposedOut ? csp::spmmNN(m, in, w, out, acc) : csp::spmmNT(m, in, w, out, acc, bias); });
   return info.Env().Undefined();
 }
 

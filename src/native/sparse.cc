@@ -49,7 +49,8 @@ constexpr int kDirectTokens = 4;
 // U independent accumulator chains hide the FMA latency; chain u takes the nonzeros p ≡ u (mod U)
 // counted from the row start, and the chains are combined in a fixed tree.
 template <int NV>
-void gatherRows(int r0, int r1, const CsrView& a, const float* __restrict inT, float* __restrict outT) {
+void gatherRows(int r0, int r1, const CsrView& a, const float* __restrict inT, float* __restrict outT,
+                const float* bias) {
   constexpr int MB = NV * kVL;
   constexpr int U = NV >= 4 ? 2 : 4 / NV;
   for (int r = r0; r < r1; r++) {
@@ -79,6 +80,11 @@ void gatherRows(int r0, int r1, const CsrView& a, const float* __restrict inT, f
       }
     }
     float* o = outT + static_cast<size_t>(r - r0) * MB;
+    // The bias joins after the sum: fl(Σ + b), the same value as adding Σ to a bias-filled output.
+    if (bias) {
+      const vf b = vbroadcast(bias[r]);
+      for (int v = 0; v < NV; v++) acc[0][v] += b;
+    }
     for (int v = 0; v < NV; v++) vstore(o + v * kVL, acc[0][v]);
   }
 }
@@ -110,7 +116,7 @@ thread_local AlignedBuffer t_in, t_out, t_shared;
 
 // out[m, a.rows] = in[m, a.cols]·aᵀ (+ out): the shared body of both spmm directions.
 template <int NV>
-bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, bool accumulate) {
+bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, bool accumulate, const float* bias) {
   constexpr int MB = NV * kVL;
   constexpr int kOutChunk = std::max(8, 8192 / MB);  // 32 KiB of output at a time
   const int blocks = (m + MB - 1) / MB;
@@ -143,7 +149,7 @@ bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, boo
       // Output rows go out in chunks whose token-minor copy stays in L1 until it is unpacked.
       for (int rc = r0; rc < r1; rc += kOutChunk) {
         const int re = std::min(r1, rc + kOutChunk);
-        gatherRows<NV>(rc, re, a, inT, outT);
+        gatherRows<NV>(rc, re, a, inT, outT, bias);
         unpackTokenMinor(outT, MB, nt, out + static_cast<size_t>(t0) * a.rows, a.rows, rc, re, accumulate);
       }
     }
@@ -151,15 +157,16 @@ bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, boo
   return ok.load();
 }
 
-bool sparseTimesDense(int m, const float* in, const CsrView& a, float* out, bool accumulate) {
+bool sparseTimesDense(int m, const float* in, const CsrView& a, float* out, bool accumulate,
+                      const float* bias = nullptr) {
   if (m == 0 || a.rows == 0) return true;
   switch (vectorsPerBlock(m, a.cols, kSpmmBlockBytes)) {
     case 4:
-      return sparseTimesDenseT<4>(m, in, a, out, accumulate);
+      return sparseTimesDenseT<4>(m, in, a, out, accumulate, bias);
     case 2:
-      return sparseTimesDenseT<2>(m, in, a, out, accumulate);
+      return sparseTimesDenseT<2>(m, in, a, out, accumulate, bias);
     default:
-      return sparseTimesDenseT<1>(m, in, a, out, accumulate);
+      return sparseTimesDenseT<1>(m, in, a, out, accumulate, bias);
   }
 }
 
@@ -269,8 +276,8 @@ thread_local std::vector<float> t_colVal;
 
 }  // namespace
 
-bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate) {
-  return sparseTimesDense(m, x, w, y, accumulate);
+bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, const float* bias) {
+  return sparseTimesDense(m, x, w, y, accumulate, bias);
 }
 
 bool spmmNN(int m, const float* dy, const CsrView& w, float* dx, bool accumulate) {

@@ -13,8 +13,9 @@ struct CsrView {
   const float* val;
 };
 
-// Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y). Returns false only when scratch memory ran out.
-bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate);
+// Y[m, w.rows] = X[m, w.cols]·Wᵀ (+ Y) (+ bias[w.rows] on every row, when bias is not null). Returns
+// false only when scratch memory ran out.
+bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, const float* bias = nullptr);
 
 // DX[m, w.cols] = DY[m, w.rows]·W (+ DX).
 bool spmmNN(int m, const float* dy, const CsrView& w, float* dx, bool accumulate);

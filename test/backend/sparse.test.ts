@@ -120,6 +120,19 @@ for (const name of backendsUnderTest()) {
           expectClose(y, expected, `spmmNT ${shape}`);
         });
 
+        it(`spmmNT with a bias ${accumulate ? "accumulating " : ""}matches X·Wᵀ + b: ${shape}`, () => {
+          const x = randomF32(m * cols, seed + 1);
+          const y = randomF32(m * rows, seed + 2);
+          const bias = randomF32(rows, seed + 5);
+          // The bias enters the reference as one more term of every row: Y0 + b.
+          const y0 = new Float32Array(m * rows);
+          for (let i = 0; i < m; i++)
+            for (let r = 0; r < rows; r++) y0[i * rows + r] = (accumulate ? y[i * rows + r] : 0) + bias[r];
+          const expected = denseNT(m, x, w, y0);
+          getBackend().spmmNT(m, x, w, y, accumulate, bias);
+          expectClose(y, expected, `spmmNT+bias ${shape}`);
+        });
+
         it(`spmmNN ${accumulate ? "accumulating " : ""}matches DY·W: ${shape}`, () => {
           const dy = randomF32(m * rows, seed + 3);
           const dx = randomF32(m * cols, seed + 4);

@@ -7,6 +7,7 @@ export function spmmNTTs(
   w: CsrMatrix,
   y: Float32Array,
   accumulate: boolean,
+  bias?: Float32Array,
 ): void {
   const { rows, cols, rowPtr, colIdx, values } = w;
   for (let i = 0; i < m; i++) {
@@ -14,6 +15,8 @@ export function spmmNTTs(
     for (let r = 0; r < rows; r++) {
       let s = 0;
       for (let p = rowPtr[r]; p < rowPtr[r + 1]; p++) s += values[p] * x[xi + colIdx[p]];
+      // Rounded like the native kernel: the sum in float32, then the bias added to it.
+      if (bias) s = Math.fround(s) + bias[r];
       y[i * rows + r] = accumulate ? y[i * rows + r] + s : s;
     }
   }

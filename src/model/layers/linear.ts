@@ -25,20 +25,21 @@ export function linearForward(
   },
 ): void {
   const { x, b, n, dIn, dOut, out } = o;
-  if (b)
-    be.copyBlock({
-      src: b,
-      srcStride: 0,
-      srcOffset: 0,
-      dst: out,
-      dstStride: dOut,
-      dstOffset: 0,
-      rows: n,
-      width: dOut,
-    });
-  if (o.sparse && x instanceof Float32Array && out instanceof Float32Array) {
-    be.spmmNT(n, x, o.sparse.csr, out, b !== undefined);
+  if (o.sparse && x instanceof Float32Array && out instanceof Float32Array && !(b instanceof Float64Array)) {
+    // The sparse kernel adds the bias itself (no separate pass over the output).
+    be.spmmNT(n, x, o.sparse.csr, out, false, b);
   } else {
+    if (b)
+      be.copyBlock({
+        src: b,
+        srcStride: 0,
+        srcOffset: 0,
+        dst: out,
+        dstStride: dOut,
+        dstOffset: 0,
+        rows: n,
+        width: dOut,
+      });
     const w = o.w ?? (o.sparse ? csrToDense(o.sparse.csr) : undefined);
     if (!w) throw new Error("linearForward: needs the dense weight or its sparse form");
     be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
