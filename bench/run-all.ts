@@ -6,7 +6,7 @@
 // bench/results-quick.json) atomically and, in full mode, bench/RESULTS.md. Full mode takes about
 // 20 minutes on 2 cores, --quick about 2.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../src/io/atomic.js";
@@ -32,14 +32,17 @@ interface Args {
   keepTmp: boolean;
   /** Seconds each measurement waits at most for other processes to leave the cores idle. */
   maxWaitS?: number;
+  /** Only re-render RESULTS.md from results.json. */
+  reportOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: new Set(SECTIONS), keepTmp: false };
+  const args: Args = { quick: false, only: new Set(SECTIONS), keepTmp: false, reportOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
     else if (a === "--keep-tmp") args.keepTmp = true;
+    else if (a === "--report-only") args.reportOnly = true;
     else if (a === "--out") args.out = argv[++i];
     else if (a === "--max-wait-s") {
       args.maxWaitS = Number(argv[++i]);
@@ -52,7 +55,7 @@ function parseArgs(argv: string[]): Args {
       args.only = new Set(names as Section[]);
     } else
       throw new Error(
-        `unknown argument "${a}" (usage: run-all.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE] [--keep-tmp] [--max-wait-s S])`,
+        `unknown argument "${a}" (usage: run-all.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE] [--keep-tmp] [--max-wait-s S] [--report-only])`,
       );
   }
   return args;
@@ -115,6 +118,14 @@ function main(): void {
   ]);
   const out = benchPaths(args.quick, args.out);
   const log = (s: string) => console.log(s);
+  if (args.reportOnly) {
+    // Re-renders RESULTS.md from the recorded results.json (after a change to the report's wording).
+    if (!out.markdown) throw new Error("--report-only re-renders bench/RESULTS.md: not with --quick");
+    const recorded = JSON.parse(readFileSync(out.json, "utf8")) as BenchResults;
+    writeFileAtomic(out.markdown, renderResultsMarkdown(recorded));
+    log(`wrote ${relative(root, out.markdown)} from ${relative(root, out.json)} (nothing measured)`);
+    return;
+  }
   const machine = machineInfo();
   log(`circuit-sparsity benchmark (${args.quick ? "quick" : "full"} mode)`);
   log(`machine: ${formatMachine(machine)}`);

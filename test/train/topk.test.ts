@@ -145,10 +145,9 @@ describe("projectTopK", () => {
     ).toThrow(/min-alive/);
   });
 
-  test("is fast enough for a bench-sized matrix (2048 × 512)", () => {
+  test("keeps exactly k of a bench-sized matrix (2048 × 512); speed is measured in bench/, not here", () => {
     const rng = new Rng(9);
     const w = randomMatrix(rng, 2048 * 512);
-    const t0 = performance.now();
     projectTopK({
       values: w,
       rows: 2048,
@@ -156,10 +155,8 @@ describe("projectTopK", () => {
       k: (2048 * 512) / 64,
       minAlive: { axis: "rows", perNeuron: 4 },
     });
-    const ms = performance.now() - t0;
     let nnz = 0;
     for (const x of w) if (x !== 0) nnz++;
     expect(nnz).toBe((2048 * 512) / 64);
-    expect(ms).toBeLessThan(2000);
   });
 });
