@@ -61,11 +61,10 @@ describe("csp demo", () => {
     );
     // The short budget is the point of the small corpus; a regression that trains on the whole stdlib
     // shows in the recorded corpus (the stdlib holds tens of millions of tokens).
-    const run = (
-      JSON.parse(readFileSync(join(model, "config.json"), "utf8")) as {
-        run: { corpus: unknown; train_tokens: number };
-      }
-    ).run;
+    const config = JSON.parse(readFileSync(join(model, "config.json"), "utf8")) as {
+      train: { run: { corpus: unknown; train_tokens: number } };
+    };
+    const run = config.train.run;
     expect(run.corpus).toEqual(SMALL_CORPUS.map((f) => join(stdlib, f)));
     expect(run.train_tokens).toBeLessThan(2_000_000);
   }, 200_000);
