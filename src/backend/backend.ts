@@ -107,6 +107,12 @@ export interface Backend {
   /** A [rows, width] block copied between row-major arrays of other widths (see model/layers/rows.ts). */
   copyBlock(o: BlockCopy): void;
 
+  /** Entries of `a` that are not zero (-0 counts as zero). */
+  countNonzeros(a: Float32Array): number;
+
+  /** The CSR of a dense Float32 matrix [rows, cols] (its exact zeros dropped). */
+  csrFromDense(dense: Float32Array, rows: number, cols: number): CsrMatrix;
+
   /** RMSNorm of rows (see model/layers/rmsnorm.ts). */
   rmsNormForward(o: RmsNormForwardArgs): void;
 

@@ -116,6 +116,15 @@ export interface NativeAddon {
     dyStride: number,
     dyOffset: number,
   ): void;
+  countNonzeros(dense: Float32Array): number;
+  denseToCsr(
+    dense: Float32Array,
+    rows: number,
+    cols: number,
+    rowPtr: Int32Array,
+    colIdx: Int32Array,
+    values: Float32Array,
+  ): void;
   addGatheredRows(
     table: Float32Array,
     tableRows: number,
@@ -344,6 +353,19 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
             o.width,
           )
         : tsBackend.copyBlock(o),
+    countNonzeros: (a) => addon.countNonzeros(a),
+    csrFromDense: (dense, rows, cols) => {
+      const nnz = addon.countNonzeros(dense.subarray(0, rows * cols));
+      const m: CsrMatrix = {
+        rows,
+        cols,
+        rowPtr: new Int32Array(rows + 1),
+        colIdx: new Int32Array(nnz),
+        values: new Float32Array(nnz),
+      };
+      addon.denseToCsr(dense, rows, cols, m.rowPtr, m.colIdx, m.values);
+      return m;
+    },
     rmsNormForward: (o) => {
       if (!allF32(o.x, o.w, o.out, o.rstd)) return tsBackend.rmsNormForward(o);
       addon.rmsNormForward(

@@ -1,5 +1,6 @@
 import { Tensor, type FloatArray } from "../tensor/tensor.js";
-import { csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import { csrNnzOfDense, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import { getBackend } from "../backend/index.js";
 import type { Model } from "./model.js";
 
 /**
@@ -49,11 +50,11 @@ export function sparseWeight(
     throw new Error(`weight has ${dense.length} values, expected ${rows}×${cols}`);
   let e = cache.get(dense);
   if (!e || e.rows !== rows || e.cols !== cols) {
-    e = { rows, cols, nnz: countNonzeros(dense) };
+    e = { rows, cols, nnz: getBackend().countNonzeros(dense) };
     cache.set(dense, e);
   }
   if (e.nnz > threshold * dense.length) return undefined;
-  e.csr ??= csrOf(dense, rows, cols, e.nnz);
+  e.csr ??= getBackend().csrFromDense(dense, rows, cols);
   return formsOf(e);
 }
 
@@ -145,37 +146,9 @@ export function sparseWeightSummary(
     const t = model.params.get(name)!;
     const [rows, cols] = t.shape;
     const sparse = sparseWeightOf(t, rows, cols, threshold) !== undefined;
-    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : countNonzeros(t.data);
+    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : csrNnzOfDense(t.data);
     return { name, density: nnz / (rows * cols), sparse };
   });
-}
-
-function countNonzeros(a: FloatArray): number {
-  let nnz = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) nnz++;
-  return nnz;
-}
-
-/** CSR of dense [rows, cols] with `nnz` nonzeros (counted already, so one pass fills it). */
-function csrOf(dense: Float32Array, rows: number, cols: number, nnz: number): CsrMatrix {
-  const rowPtr = new Int32Array(rows + 1);
-  const colIdx = new Int32Array(nnz);
-  const values = new Float32Array(nnz);
-  let p = 0;
-  for (let r = 0; r < rows; r++) {
-    rowPtr[r] = p;
-    const base = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const v = dense[base + c];
-      if (v !== 0) {
-        colIdx[p] = c;
-        values[p] = v;
-        p++;
-      }
-    }
-  }
-  rowPtr[rows] = p;
-  return { rows, cols, rowPtr, colIdx, values };
 }
 
 /** Aᵀ as CSR by a counting sort over A's nonzeros: O(nnz + cols); rows of Aᵀ stay sorted. */

@@ -371,6 +371,33 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), csp::threadCount());
 }
 
+// countNonzeros(dense) -> number; denseToCsr(dense, rows, cols, rowPtr, colIdx, values) with arrays sized
+// by countNonzeros.
+Napi::Value CountNonzeros(const Napi::CallbackInfo& info) {
+  Args args(info, "countNonzeros");
+  if (!args.count(1)) return info.Env().Undefined();
+  size_t size = 0;
+  const float* dense = args.f32(0, "dense", 0, &size);
+  if (args.failed()) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(csp::countNonzeros(dense, static_cast<int64_t>(size))));
+}
+
+Napi::Value DenseToCsr(const Napi::CallbackInfo& info) {
+  Args args(info, "denseToCsr");
+  if (!args.count(6)) return info.Env().Undefined();
+  const int rows = args.dim(1, "rows"), cols = args.dim(2, "cols");
+  const float* dense = args.f32(0, "dense", mul(rows, cols));
+  if (args.failed()) return info.Env().Undefined();
+  const int64_t nnz = csp::countNonzeros(dense, static_cast<int64_t>(mul(rows, cols)));
+  int32_t* ptr = args.i32(3, "rowPtr", static_cast<size_t>(rows) + 1);
+  int32_t* idx = args.i32(4, "colIdx", static_cast<size_t>(nnz));
+  float* val = args.f32(5, "values", static_cast<size_t>(nnz));
+  args.disjoint(val, static_cast<size_t>(nnz) * 4, "values", dense, mul(rows, cols) * 4, "dense");
+  if (args.failed()) return info.Env().Undefined();
+  csp::denseToCsr(dense, rows, cols, ptr, idx, val);
+  return info.Env().Undefined();
+}
+
 // ---- row-wise kernels (rows.h)
 
 // addInto(a, b, out, size): out = a + b.
@@ -699,6 +726,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addGatheredRows", Napi::Function::New(env, AddGatheredRows, "addGatheredRows"));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
   exports.Set("copyBlock", Napi::Function::New(env, CopyBlock, "copyBlock"));
+  exports.Set("countNonzeros", Napi::Function::New(env, CountNonzeros, "countNonzeros"));
+  exports.Set("denseToCsr", Napi::Function::New(env, DenseToCsr, "denseToCsr"));
   // Training-step kernels (train_kernels.h).
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));

@@ -276,6 +276,28 @@ thread_local std::vector<float> t_colVal;
 
 }  // namespace
 
+int64_t countNonzeros(const float* dense, int64_t size) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < size; i++) n += dense[i] != 0.0f;
+  return n;
+}
+
+void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values) {
+  int32_t p = 0;
+  for (int r = 0; r < rows; r++) {
+    rowPtr[r] = p;
+    const float* row = dense + static_cast<int64_t>(r) * cols;
+    for (int c = 0; c < cols; c++) {
+      if (row[c] != 0.0f) {
+        colIdx[p] = c;
+        values[p] = row[c];
+        p++;
+      }
+    }
+  }
+  rowPtr[rows] = p;
+}
+
 bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, const float* bias) {
   return sparseTimesDense(m, x, w, y, accumulate, bias);
 }

@@ -20,6 +20,12 @@ bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, 
 // DX[m, w.cols] = DY[m, w.rows]·W (+ DX).
 bool spmmNN(int m, const float* dy, const CsrView& w, float* dx, bool accumulate);
 
+// Nonzero entries of dense[size].
+int64_t countNonzeros(const float* dense, int64_t size);
+
+// CSR of dense [rows, cols] with exactly `nnz` nonzeros (from countNonzeros): one pass, rows in order.
+void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values);
+
 // out[p] = Σ_{i<m} DY[i, r]·X[i, c] for every nonzero p = (r, c) of the pattern (its val is unused).
 bool sddmm(int m, const float* dy, const float* x, const CsrView& pattern, float* out);
 

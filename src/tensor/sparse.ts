@@ -12,6 +12,13 @@ export interface CsrMatrix {
   values: Float32Array;
 }
 
+/** Entries of `dense` that are not zero: the nonzero count of its CSR. */
+export function csrNnzOfDense(dense: ArrayLike<number>): number {
+  let nnz = 0;
+  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) nnz++;
+  return nnz;
+}
+
 export function csrFromDense(dense: ArrayLike<number>, rows: number, cols: number): CsrMatrix {
   let nnz = 0;
   for (let i = 0; i < rows * cols; i++) if (dense[i] !== 0) nnz++;

@@ -3,7 +3,7 @@ import { getBackend } from "../backend/index.js";
 import { IGNORE_INDEX } from "../model/layers/cross_entropy.js";
 import { backward, forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";
-import type { FloatArray } from "../tensor/tensor.js";
+import type { FloatArray, Tensor } from "../tensor/tensor.js";
 import { adamStep, createAdamState, type AdamState } from "./adam.js";
 import { globalNorm, normalizeGradRms } from "./grad_norm.js";
 import { keepCount, l0Fraction, learningRateAt, pfracAt } from "./schedule.js";
@@ -23,6 +23,8 @@ export interface Learner<A extends FloatArray = Float32Array> {
   trained: Map<string, A>;
   /** Tensors that get decoupled weight decay: trained, ≥ 2-D, not the bigram table. */
   decayed: A[];
+  /** The gradient arrays backward() writes into, reused every step (filled by the first step). */
+  gradBuffers: Map<string, Tensor>;
 }
 
 /** The schedule values and measurements of one step, as logged and as the fixture records them. */
@@ -55,6 +57,7 @@ export function createLearner<A extends FloatArray>(model: Model<A>, config: Tra
     plan: sparsityPlan(model.specs, model.config, config),
     trained,
     decayed,
+    gradBuffers: new Map(),
   };
 }
 
@@ -116,7 +119,8 @@ export function trainStep<A extends FloatArray>(
     backend: be,
     weightGrad: masked ? "masked" : "dense",
   });
-  const { grads } = backward(learner.model, fwd, { backend: be });
+  const { grads } = backward(learner.model, fwd, { backend: be, gradBuffers: learner.gradBuffers });
+  for (const [name, g] of grads) learner.gradBuffers.set(name, g);
   const gradArrays: FloatArray[] = [];
   const gradMap = new Map<string, FloatArray>();
   for (const name of learner.trained.keys()) {

@@ -188,3 +188,32 @@ for (const name of backendsUnderTest()) {
     });
   });
 }
+
+describe("dense → CSR conversion: native agrees with the TypeScript oracle", () => {
+  const backends = backendsUnderTest();
+  it("same CSR and nonzero count, with -0, empty rows and an all-zero matrix", () => {
+    const rows = 37;
+    const cols = 53;
+    const dense = randomF32(rows * cols, 77);
+    for (let i = 0; i < dense.length; i++) if (i % 3 !== 0) dense[i] = i % 7 === 0 ? -0 : 0;
+    dense.fill(0, 5 * cols, 7 * cols);
+    for (const name of backends) {
+      setBackend(name);
+      const be = getBackend();
+      const m = be.csrFromDense(dense, rows, cols);
+      expect(be.countNonzeros(dense), name).toBe(m.rowPtr[rows]);
+      expect(Array.from(denseOf(m)), name).toEqual(Array.from(dense, (v) => v + 0));
+      expect(m.rowPtr[6], name).toBe(m.rowPtr[5]);
+      expect(m.rowPtr[7], name).toBe(m.rowPtr[5]);
+      const zero = be.csrFromDense(new Float32Array(12), 3, 4);
+      expect(zero.rowPtr, name).toEqual(new Int32Array(4));
+      expect(zero.colIdx.length, name).toBe(0);
+    }
+    setBackend("ts");
+    const a = getBackend().csrFromDense(dense, rows, cols);
+    for (const name of backends) {
+      setBackend(name);
+      expect(getBackend().csrFromDense(dense, rows, cols), name).toEqual(a);
+    }
+  });
+});

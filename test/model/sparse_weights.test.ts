@@ -275,3 +275,21 @@ for (const backendName of BACKENDS) {
     });
   });
 }
+
+describe("backward into reused gradient buffers", () => {
+  beforeAll(() => useBackend("native"));
+  const { model, ids, targets, b, t } = loadParityCase("sink-afrac");
+
+  it("zeroes and fills the given arrays, with the same gradients as fresh ones", () => {
+    const fresh = backward(model, forward(model, ids, b, t, { targets, keepCache: true })).grads;
+    const buffers = new Map<string, Tensor>();
+    for (const [name, g] of fresh) buffers.set(name, new Tensor(new Float32Array(g.size).fill(7), g.shape));
+    const reused = backward(model, forward(model, ids, b, t, { targets, keepCache: true }), {
+      gradBuffers: buffers,
+    }).grads;
+    for (const [name, g] of fresh) {
+      expect(reused.get(name), name).toBe(buffers.get(name));
+      expect(Array.from(reused.get(name)!.data), name).toEqual(Array.from(g.data));
+    }
+  });
+});
