@@ -14,6 +14,18 @@ export function weightsHash(model: Model): string {
   for (const spec of model.specs) {
     const t = model.params.get(spec.name)!;
     h.update(`${spec.name}[${t.shape.join(",")}]`);
+    const held = t.heldCsr;
+    if (held) {
+      // The same bytes as the dense matrix, one row at a time: a tensor held sparse stays sparse.
+      const row = new Float32Array(held.cols);
+      const bytes = new Uint8Array(row.buffer);
+      for (let r = 0; r < held.rows; r++) {
+        row.fill(0);
+        for (let p = held.rowPtr[r]; p < held.rowPtr[r + 1]; p++) row[held.colIdx[p]] = held.values[p];
+        h.update(bytes);
+      }
+      continue;
+    }
     const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
     h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }

@@ -6,6 +6,7 @@ import { getBackend, type Backend } from "../../src/backend/index.js";
 import { loadModel, saveModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
+import { weightsHash } from "../../src/prune/model_hash.js";
 import type { Model } from "../../src/model/model.js";
 import {
   linearWeightNames,
@@ -212,6 +213,19 @@ describe("matrices loaded from sparse storage stay sparse", () => {
       expect(plusZero(t2.data), name).toEqual(plusZero(model.params.get(name)!.data));
       expect(t2.heldCsr, name).toBeUndefined();
     }
+  });
+
+  it("hashes like the dense matrices without building them (circuit files name the weights by hash)", () => {
+    const { reloaded } = savedSparse();
+    const held = reloaded();
+    const hash = weightsHash(held);
+    for (const name of linearWeightNames(held)) expect(held.params.get(name)!.heldCsr, name).toBeDefined();
+    const dense = reloaded();
+    for (const name of linearWeightNames(dense))
+      expect(dense.params.get(name)!.data.length).toBeGreaterThan(0);
+    expect(weightsHash(dense)).toBe(hash);
+    dense.params.get("lm_head.weight")!.data[3] += 1;
+    expect(weightsHash(dense)).not.toBe(hash);
   });
 
   it("takes the dense path (building the matrix) above the threshold, with the same logits", () => {
