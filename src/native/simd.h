@@ -61,17 +61,17 @@ typedef int32_t vi __attribute__((vector_size(kVL * sizeof(int32_t))));
 // One byte per lane (masks written out as 0/1 bytes).
 typedef int8_t vbyte __attribute__((vector_size(kVL)));
 
-inline vi vbits(vf v) {
-  vi r;
+// The bits of a vector as another vector type of the same size (no conversion).
+template <typename To, typename From>
+inline To vbitcast(From v) {
+  static_assert(sizeof(To) == sizeof(From), "vbitcast needs types of one size");
+  To r;
   std::memcpy(&r, &v, sizeof r);
   return r;
 }
 
-inline vf vfromBits(vi v) {
-  vf r;
-  std::memcpy(&r, &v, sizeof r);
-  return r;
-}
+inline vi vbits(vf v) { return vbitcast<vi>(v); }
+inline vf vfromBits(vi v) { return vbitcast<vf>(v); }
 
 inline vi vloadBits(const float* p) {
   vi v;
@@ -91,17 +91,8 @@ typedef double vd __attribute__((vector_size(kVLD * sizeof(double))));
 typedef int64_t vl __attribute__((vector_size(kVLD * sizeof(int64_t))));  // a comparison of two vd
 typedef float vfh __attribute__((vector_size(kVLD * sizeof(float))));     // the floats of one vd
 
-inline vl vbitsD(vd v) {
-  vl r;
-  std::memcpy(&r, &v, sizeof r);
-  return r;
-}
-
-inline vd vfromBitsD(vl v) {
-  vd r;
-  std::memcpy(&r, &v, sizeof r);
-  return r;
-}
+inline vl vbitsD(vd v) { return vbitcast<vl>(v); }
+inline vd vfromBitsD(vl v) { return vbitcast<vd>(v); }
 
 inline vd vzeroD() { return vd{}; }
 inline vd vbroadcastD(double s) { return s - vd{}; }  // s − (+0) = s, also for s = −0

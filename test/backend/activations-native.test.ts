@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
 import { loadNativeBackend, nativeThreads } from "../../src/backend/native.js";
 import { randn, rng } from "../helpers/random.js";
+import { nativeUnderTest } from "./helpers.js";
 
 /** n·d values from `draw` (given the generator and the column), seeded. */
 function rows(
@@ -72,11 +73,8 @@ function ulp32(v: number): number {
 }
 
 describe("native AbsTopK: the same selection as PyTorch, bit for bit", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
   const saved = nativeThreads();
   afterAll(() => nativeThreads(saved));
 
@@ -133,11 +131,8 @@ describe("native AbsTopK: the same selection as PyTorch, bit for bit", () => {
 });
 
 describe("native GELU: the float64 formula rounded to float32", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
   const saved = nativeThreads();
   afterAll(() => nativeThreads(saved));
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
-import { loadNativeAddon, loadNativeBackend } from "../../src/backend/native.js";
+import { loadNativeAddon } from "../../src/backend/native.js";
 import { geluForward } from "../../src/model/layers/gelu.js";
 import { rng } from "../helpers/random.js";
+import { nativeUnderTest } from "./helpers.js";
 
 /** Rows with many exact ties (zeros and repeated magnitudes of both signs), the case tie-breaking decides. */
 function tiedRows(n: number, d: number, seed: number): Float32Array {
@@ -16,11 +17,8 @@ function tiedRows(n: number, d: number, seed: number): Float32Array {
 }
 
 describe("activation kernels: native agrees with the TypeScript oracle", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
 
   it("AbsTopK picks the same entries, ties included (libstdc++ nth_element both ways)", () => {
     for (const [n, d, k, seed] of [
@@ -75,11 +73,8 @@ describe("activation kernels: native agrees with the TypeScript oracle", () => {
 });
 
 describe("attention kernels: native agrees with the TypeScript oracle", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
   const random = (n: number, seed: number) => {
     const r = rng(seed);
     return Float32Array.from({ length: n }, () => r() * 2 - 1);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
-import { loadNativeAddon, loadNativeBackend, nativeThreads } from "../../src/backend/native.js";
+import { loadNativeAddon, nativeThreads } from "../../src/backend/native.js";
 import type { Backend } from "../../src/backend/backend.js";
 import type { AttentionDims } from "../../src/model/layers/attention.js";
-import { seeded } from "./helpers.js";
+import { seeded, nativeUnderTest } from "./helpers.js";
 
 /** n values uniform in [lo, hi). */
 function uniform(n: number, seed: number, lo: number, hi: number): Float32Array {
@@ -96,11 +96,8 @@ function nonzeroAboveDiagonal(probs: ArrayLike<number>, dims: AttentionDims): nu
 }
 
 describe("attention kernels: native float32 agrees with the float64 TypeScript oracle", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
 
   const shapes: AttentionDims[] = [
     { b: 1, t: 1, nHead: 2, dHead: 16 },

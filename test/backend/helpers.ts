@@ -1,4 +1,5 @@
-import { expect } from "vitest";
+import { expect, it } from "vitest";
+import type { Backend } from "../../src/backend/backend.js";
 import type { BackendName } from "../../src/backend/index.js";
 import { loadNativeBackend } from "../../src/backend/native.js";
 import type { CsrMatrix } from "../../src/tensor/sparse.js";
@@ -12,6 +13,20 @@ import { mulberry32Unit } from "../../src/data/seeded-random.js";
 export function backendsUnderTest(): BackendName[] {
   const nativeMissingAllowed = process.env.CSP_ALLOW_NO_NATIVE === "1" && !loadNativeBackend().backend;
   return nativeMissingAllowed ? ["ts"] : ["ts", "native"];
+}
+
+/**
+ * The native backend for a native-vs-oracle spec, called inside its describe block. Without the addon
+ * it registers one test instead — failing, or passing when CSP_ALLOW_NO_NATIVE=1 says this machine has
+ * no compiler — and returns undefined, and the describe block returns early.
+ */
+export function nativeUnderTest(): Backend | undefined {
+  const { backend: native, error } = loadNativeBackend();
+  if (native) return native;
+  if (process.env.CSP_ALLOW_NO_NATIVE === "1")
+    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
+  else it("native addon loads", () => expect.fail(`native addon unavailable: ${error}`));
+  return undefined;
 }
 
 /** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */

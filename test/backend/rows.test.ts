@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadNativeAddon, loadNativeBackend } from "../../src/backend/native.js";
+import { loadNativeAddon } from "../../src/backend/native.js";
 import { tsBackend } from "../../src/backend/ts/index.js";
 import { relMaxError } from "../helpers/fixtures.js";
-import { randomF32 } from "./helpers.js";
+import { randomF32, nativeUnderTest } from "./helpers.js";
 
 describe("row kernels: native agrees with the TypeScript oracle", () => {
-  const native = loadNativeBackend().backend;
-  if (!native && process.env.CSP_ALLOW_NO_NATIVE === "1") {
-    it("native addon absent (allowed by CSP_ALLOW_NO_NATIVE)", () => expect(native).toBeUndefined());
-    return;
-  }
+  const native = nativeUnderTest();
+  if (!native) return;
 
   it("addInto adds element-wise, also in place", () => {
     const a = randomF32(1000, 1);
