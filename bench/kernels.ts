@@ -436,6 +436,11 @@ function main(): void {
     { op: "linear forward", mode: "x·Wᵀ (NT)", native: [2048, 2048, 2048], ts: [64, 2048, 2048] },
     { op: "linear backward dx", mode: "dy·W (NN)", native: [2048, 2048, 2048], ts: [64, 2048, 2048] },
     { op: "linear backward dW", mode: "dyᵀ·x (TN)", native: [2048, 2048, 2048], ts: [2048, 64, 2048] },
+    // The weight gradients of a training step, dW[out,in] = dyᵀ·x over 2048 tokens.
+    { op: "dW attn qkv", mode: "dyᵀ·x (TN)", native: [1536, 512, 2048], ts: [1536, 64, 2048] },
+    { op: "dW attn out", mode: "dyᵀ·x (TN)", native: [512, 512, 2048], ts: [512, 64, 2048] },
+    { op: "dW mlp up, unembed", mode: "dyᵀ·x (TN)", native: [2048, 512, 2048], ts: [2048, 64, 2048] },
+    { op: "dW mlp down", mode: "dyᵀ·x (TN)", native: [512, 2048, 2048], ts: [512, 64, 2048] },
   ];
   console.log("Dense GEMM  (GFLOP/s = 2·m·n·k / median time; best = fastest call)");
   console.log(

@@ -4,12 +4,17 @@
 // zeros and computed by the same kernel into a scratch tile, so every output element goes through
 // exactly the same arithmetic wherever it sits — that, plus a fixed KC, is what makes the result
 // independent of how the outputs are split between threads.
+// Each thread chunk packs the operand shared by all chunks again (A when C is split by columns), so
+// packing must run near memory speed: the transposing packs (A[m,k], B stored [n,k]) go through a
+// 16×16 register transpose, the others copy whole panel rows. Scalar strided packing used to take
+// about a fifth of a 2048³ product on two threads.
 #include "gemm.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "simd.h"
@@ -30,6 +35,7 @@ constexpr int NR = NRV * kVL;
 constexpr int KC = 256;      // B micro-panel KC×NR: 32 KiB with AVX-512, inside L1
 constexpr int MC = MR * 12;  // A block MC×KC: ~170 KiB, inside L2
 constexpr int NC = NR * 64;  // B block KC×NC: 2 MiB, shared L3
+constexpr int kPrefetchC = 64;  // k steps before the end of a slice at which the C tile is prefetched
 
 // Below this many multiply-adds one thread is faster than waking another.
 constexpr double kParallelFlops = 2e6;
@@ -49,13 +55,31 @@ void packA(const Problem& g, int i0, int mc, int p0, int kc, float* __restrict p
     const int rows = std::min(MR, mc - ir);
     float* dst = pa + static_cast<size_t>(ir) * kc;
     if (!g.ta) {
-      // A[m,k]: each op(A) row is contiguous along p.
-      for (int i = 0; i < rows; i++) {
-        const float* src = g.a + static_cast<size_t>(i0 + ir + i) * g.k + p0;
-        for (int p = 0; p < kc; p++) dst[p * MR + i] = src[p];
+      // A[m,k]: each op(A) row is contiguous along p, so this is a transpose.
+      const float* src = g.a + static_cast<size_t>(i0 + ir) * g.k + p0;
+      int pDone = 0;
+#if defined(CSP_TRANSPOSE16)
+      static_assert(MR <= 16, "one 16×16 transpose covers a panel");
+      if (rows == MR) {
+        pDone = kc - kc % 16;
+        for (int p = 0; p < pDone; p += 16) {
+          vf r[16];
+          for (int i = 0; i < MR; i++) r[i] = vload(src + static_cast<size_t>(i) * g.k + p);
+          for (int i = MR; i < 16; i++) r[i] = vzero();
+          transpose16x16(r);
+          for (int q = 0; q < 16; q++) std::memcpy(dst + (p + q) * MR, &r[q], MR * sizeof(float));
+        }
       }
+#endif
+      for (int i = 0; i < rows; i++) {
+        for (int p = pDone; p < kc; p++) dst[p * MR + i] = src[static_cast<size_t>(i) * g.k + p];
+      }
+    } else if (rows == MR) {
+      // A stored [k,m]: MR consecutive rows of op(A) sit side by side for each p. A constant-size
+      // copy compiles to a few vector moves (a copy of `rows` floats became a memcpy call per p).
+      const float* src = g.a + static_cast<size_t>(p0) * g.m + i0 + ir;
+      for (int p = 0; p < kc; p++) std::memcpy(dst + p * MR, src + static_cast<size_t>(p) * g.m, MR * sizeof(float));
     } else {
-      // A stored [k,m]: MR consecutive rows of op(A) sit side by side for each p.
       for (int p = 0; p < kc; p++) {
         const float* src = g.a + static_cast<size_t>(p0 + p) * g.m + i0 + ir;
         for (int i = 0; i < rows; i++) dst[p * MR + i] = src[i];
@@ -121,7 +145,7 @@ inline void microKernel(int kc, const float* __restrict pa, const float* __restr
 #pragma GCC unroll 4
     for (int v = 0; v < NRV; v++) acc[i][v] = vzero();
   }
-  for (int p = 0; p < kc; p++) {
+  auto step = [&](int p) {
     vf bv[NRV];
 #pragma GCC unroll 4
     for (int v = 0; v < NRV; v++) bv[v] = vload(pb + p * NR + v * kVL);
@@ -131,7 +155,17 @@ inline void microKernel(int kc, const float* __restrict pa, const float* __restr
 #pragma GCC unroll 4
       for (int v = 0; v < NRV; v++) acc[i][v] += av * bv[v];
     }
+  };
+  // With a power-of-two ldc the MR rows of the C tile share an L1 set and are evicted while A and B
+  // stream through, so the tile is fetched again near the end of the slice, off the critical path.
+  const int pPrefetch = std::max(0, kc - kPrefetchC);
+  for (int p = 0; p < pPrefetch; p++) step(p);
+  if (mr == MR && nr == NR) {
+    for (int i = 0; i < MR; i++) {
+      for (int v = 0; v < NRV; v++) __builtin_prefetch(c + i * ldc + v * kVL, 1, 3);
+    }
   }
+  for (int p = pPrefetch; p < kc; p++) step(p);
   if (mr == MR && nr == NR) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {

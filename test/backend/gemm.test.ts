@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackend, setBackend } from "../../src/backend/index.js";
+import { nativeThreads } from "../../src/backend/native.js";
 import { backendsUnderTest, expectClose, randomF32, type Expected } from "./helpers.js";
 
 /** op(A)·op(B) (+ C0) by the textbook triple loop in float64, with Σ|terms| for the tolerance. */
@@ -110,6 +111,46 @@ for (const name of backendsUnderTest()) {
       getBackend().gemm(false, true, m, n, k, a, b, c, true);
       expectClose(c, expected, "offset views");
       expect([...cBuf.subarray(0, 7), ...cBuf.subarray(7 + m * n)]).toEqual(outside);
+    });
+  });
+}
+
+if (backendsUnderTest().includes("native")) {
+  describe("native gemm across thread counts", () => {
+    let initial = 1;
+    beforeAll(() => {
+      setBackend("native");
+      initial = nativeThreads();
+    });
+    afterAll(() => {
+      nativeThreads(initial);
+    });
+
+    it("is bit-identical on 1, 2 and 3 threads where every chunk re-packs the shared operand", () => {
+      // 45×1100 splits C by columns (A re-packed per chunk), 600×90 by rows (B re-packed); k = 301
+      // and 290 end in a short KC slice that is not a multiple of the 16-wide packing transpose,
+      // and the operands are views one float off alignment.
+      for (const [m, n, k] of [
+        [45, 1100, 301],
+        [600, 90, 290],
+      ]) {
+        for (const { transA, transB } of MODES) {
+          const mode = `${label(transA)}${label(transB)} m=${m} n=${n} k=${k}`;
+          const a = randomF32(m * k + 1, 31).subarray(1);
+          const b = randomF32(k * n + 1, 32).subarray(1);
+          const c0 = randomF32(m * n, 33);
+          const results = [1, 2, 3].map((threads) => {
+            expect(nativeThreads(threads)).toBe(threads);
+            const c = c0.slice();
+            getBackend().gemm(transA, transB, m, n, k, a, b, c, true);
+            return c;
+          });
+          expectClose(results[0], naiveGemm(transA, transB, m, n, k, a, b, c0.slice()), mode);
+          for (const c of results.slice(1)) {
+            expect(Buffer.from(c.buffer).equals(Buffer.from(results[0].buffer)), mode).toBe(true);
+          }
+        }
+      }
     });
   });
 }
