@@ -10,6 +10,7 @@ import { reluBackward, reluForward } from "./layers/gelu.js";
 import { layerNormBackward, layerNormForward } from "./layers/layernorm.js";
 import { linearBackward, linearForward, type WeightGradMode } from "./layers/linear.js";
 import { param, type Model } from "./model.js";
+import type { StepWorkspace } from "./workspace.js";
 import { DEFAULT_SPARSE_THRESHOLD, invalidateSparseWeight, sparseWeightOf } from "./sparse_weights.js";
 
 export interface ForwardOptions {
@@ -31,6 +32,11 @@ export interface ForwardOptions {
   sparseThreshold?: number;
   /** Default for backward()'s weightGrad. */
   weightGrad?: WeightGradMode;
+  /**
+   * With keepCache: take every array of this pass and of its backward() from here (a training loop
+   * passes the same one each step). The previous pass's results and cache are overwritten.
+   */
+  workspace?: StepWorkspace;
 }
 
 export interface BackwardOptions {
@@ -133,6 +139,7 @@ export interface ForwardCache {
   record?: RegExp;
   sparseThreshold: number;
   weightGrad?: WeightGradMode;
+  workspace?: StepWorkspace;
 }
 
 /** Runs the GPT on inputIds [B, T], operation for operation as the reference (spec A.3). */
@@ -155,7 +162,10 @@ export function forward<A extends FloatArray>(
       throw new CspError(`token id ${id} at position ${i} is outside the vocabulary [0, ${dims.vocab})`);
   }
   const like = param(model, "transformer.ln_f.weight");
-  const alloc = (len: number) => allocLike(like, len);
+  const keep = opts.keepCache ?? false;
+  const ws = keep ? opts.workspace : undefined;
+  ws?.restart();
+  const alloc = (len: number) => (ws ? ws.floats(like, len) : allocLike(like, len));
   const sparseThreshold = opts.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD;
   /**
    * Linear weight `name` [rows, cols]: its sparse form when it takes the sparse path (a weight held
@@ -165,7 +175,6 @@ export function forward<A extends FloatArray>(
     const sparse = sparseWeightOf(model.params.get(name)!, rows, cols, sparseThreshold);
     return sparse ? { sparse } : { w: param(model, name) };
   };
-  const keep = opts.keepCache ?? false;
   // Without a cache or interventions, no per-layer buffer outlives its layer (hooks record copies),
   // so each is reused across layers: less allocation and garbage, a lower peak memory in inference.
   // An intervention might keep a reference to the activation it was given, so then nothing is reused.
@@ -179,7 +188,7 @@ export function forward<A extends FloatArray>(
   };
   const keptScratch = new Map<string, Uint8Array>();
   const keptMask = (key: string, len: number): Uint8Array => {
-    if (!reuse) return new Uint8Array(len);
+    if (!reuse) return ws ? ws.mask(len) : new Uint8Array(len);
     let buf = keptScratch.get(key);
     if (!buf || buf.length !== len) keptScratch.set(key, (buf = new Uint8Array(len)));
     return buf;
@@ -444,6 +453,7 @@ export function forward<A extends FloatArray>(
       record: opts.record,
       sparseThreshold,
       weightGrad: opts.weightGrad,
+      workspace: ws,
     };
   }
   return result;
@@ -489,8 +499,10 @@ export function backward<A extends FloatArray>(
   const { config, dims } = model;
   const { b, t, ids } = cache;
   const n = b * t;
-  const like = param(model, "transformer.wte.weight");
-  const alloc = (len: number) => allocLike(like, len);
+  const like = param(model, "transformer.ln_f.weight");
+  // The forward's workspace continues here (gradients excepted: they are returned).
+  const ws = cache.workspace;
+  const alloc = (len: number) => (ws ? ws.floats(like, len) : allocLike(like, len));
   const grads = new Map<string, Tensor>();
   for (const spec of model.specs) {
     if (spec.role !== "param") continue;
@@ -500,7 +512,7 @@ export function backward<A extends FloatArray>(
       reused.data.fill(0);
       grads.set(spec.name, reused);
     } else {
-      grads.set(spec.name, new Tensor(alloc(size), spec.shape));
+      grads.set(spec.name, new Tensor(allocLike(like, size), spec.shape));
     }
   }
   const g = (name: string): FloatArray | undefined => grads.get(name)?.data;

@@ -2,6 +2,7 @@ import type { Backend } from "../backend/backend.js";
 import { getBackend } from "../backend/index.js";
 import { IGNORE_INDEX } from "../model/layers/cross_entropy.js";
 import { backward, forward } from "../model/gpt.js";
+import { StepWorkspace } from "../model/workspace.js";
 import type { Model } from "../model/model.js";
 import type { FloatArray, Tensor } from "../tensor/tensor.js";
 import { adamStep, createAdamState, type AdamState } from "./adam.js";
@@ -25,6 +26,8 @@ export interface Learner<A extends FloatArray = Float32Array> {
   decayed: A[];
   /** The gradient arrays backward() writes into, reused every step (filled by the first step). */
   gradBuffers: Map<string, Tensor>;
+  /** The activation arrays of a step's forward and backward, reused every step. */
+  workspace: StepWorkspace;
 }
 
 /** The schedule values and measurements of one step, as logged and as the fixture records them. */
@@ -58,6 +61,7 @@ export function createLearner<A extends FloatArray>(model: Model<A>, config: Tra
     trained,
     decayed,
     gradBuffers: new Map(),
+    workspace: new StepWorkspace(),
   };
 }
 
@@ -118,6 +122,7 @@ export function trainStep<A extends FloatArray>(
     keepCache: true,
     backend: be,
     weightGrad: masked ? "masked" : "dense",
+    workspace: learner.workspace,
   });
   const { grads } = backward(learner.model, fwd, { backend: be, gradBuffers: learner.gradBuffers });
   for (const [name, g] of grads) learner.gradBuffers.set(name, g);

@@ -6,6 +6,7 @@ import { getBackend, type Backend } from "../../src/backend/index.js";
 import { loadModel, saveModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
+import { StepWorkspace } from "../../src/model/workspace.js";
 import { weightsHash } from "../../src/prune/model_hash.js";
 import type { Model } from "../../src/model/model.js";
 import {
@@ -289,6 +290,28 @@ for (const backendName of BACKENDS) {
     });
   });
 }
+
+describe("a step workspace", () => {
+  beforeAll(() => useBackend("native"));
+  const { model, ids, targets, b, t } = loadParityCase("sink-afrac");
+
+  it("gives the same loss and gradients as fresh arrays, pass after pass", () => {
+    const ws = new StepWorkspace();
+    const other = ids.map((v, i) => (v + 3 * i) % model.dims.vocab);
+    const run = (tokens: Int32Array, workspace?: StepWorkspace) => {
+      const fwd = forward(model, tokens, b, t, { targets, keepCache: true, workspace });
+      return { loss: fwd.loss, logits: Array.from(fwd.logits.data), grads: backward(model, fwd).grads };
+    };
+    for (const tokens of [ids, other, ids]) {
+      const want = run(tokens);
+      const got = run(tokens, ws);
+      expect(got.loss).toBe(want.loss);
+      expect(got.logits).toEqual(want.logits);
+      for (const [name, g] of want.grads)
+        expect(Array.from(got.grads.get(name)!.data), name).toEqual(Array.from(g.data));
+    }
+  });
+});
 
 describe("backward into reused gradient buffers", () => {
   beforeAll(() => useBackend("native"));
