@@ -42,7 +42,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       "--mode <m>",
-      "weight gradient: exact (dense every step, as the reference) | fast (at the nonzeros, dense every --dense-grad-every steps; the presets' default)",
+      "weight gradient: exact (dense every step, as the reference; the default) | fast (at the nonzeros, dense every --dense-grad-every steps)",
     )
     .option("--dense-grad-every <n>", "fast mode: a dense weight gradient every n steps, so zeros can regrow")
     .option("--vocab-size <n>", "vocabulary of the BPE trained on the corpus")
