@@ -68,27 +68,13 @@ export const INFERENCE_QUICK: InferenceSetup = {
 
 /** The training model: 4 layers, d_model 512 (ef 2), 32 heads × 16, d_mlp 2048, vocab 2048. */
 export const TRAIN_MODEL = {
-  block_size: 1024,
-  vocab_size: 2048,
+  ...CSP_YOLO2,
   n_layer: 4,
   n_head: 32,
-  d_head: 16,
   d_model: 512,
   d_mlp: 2048,
-  rms_norm: true,
-  bias: true,
-  activation_type: "gelu",
-  residual_activation_type: "identity",
-  afrac: 0.25,
-  afrac_loctypes: ALL_LOCTYPES,
-  tied_unembed: false,
   d_pos_emb: null,
   sink: false,
-  flash: true,
-  enable_bigram_table: true,
-  learnable_bigram_table: true,
-  grad_checkpointing: false,
-  dropout: 0,
 } as const;
 
 export interface TrainingSetup {

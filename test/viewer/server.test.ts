@@ -62,6 +62,41 @@ function bce(
   return Math.log1p(Math.exp(b - a));
 }
 
+/** Mean ablation of every channel of each node location that `kept(loc, channel)` rejects. */
+function meanAblationOutside(kept: (loc: string, channel: number) => boolean): Map<string, Intervention> {
+  const interventions = new Map<string, Intervention>();
+  for (const [loc, mean] of fx.means) {
+    const channels = [...mean.keys()].filter((c) => !kept(loc, c));
+    interventions.set(
+      loc,
+      channelReplace(
+        channels,
+        channels.map((c) => mean[c]),
+      ),
+    );
+  }
+  return interventions;
+}
+
+/** Both prompts of every train pair of the task, tokenised, with the correct next token and the other. */
+function trainPrompts(): { ids: Int32Array; good: number; bad: number }[] {
+  const lines = readFileSync(fx.task, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((l) => l.split === "train");
+  return lines.flatMap((line) =>
+    [
+      [line.a, line.a_next, line.b_next],
+      [line.b, line.b_next, line.a_next],
+    ].map(([text, good, bad]) => ({
+      ids: Int32Array.from(fx.tokenizer.encode(text)),
+      good: fx.tokenizer.encode(good)[0],
+      bad: fx.tokenizer.encode(bad)[0],
+    })),
+  );
+}
+
 let fx: ViewerFixture;
 let viewer: RunningViewer;
 
@@ -207,43 +242,19 @@ describe("csp view server", () => {
     expect(r.status).toBe(200);
     const res = JSON.parse(r.body) as EvaluateResponse;
     // Expected: every channel outside the circuit (and the switched-off one) replaced by its mean.
-    const interventions = new Map<string, Intervention>();
-    for (const [loc, mean] of fx.means) {
-      const kept = new Set(fx.nodes[loc].filter((c) => `${loc}:${c}` !== off));
-      const channels = [...mean.keys()].filter((c) => !kept.has(c));
-      interventions.set(
-        loc,
-        channelReplace(
-          channels,
-          channels.map((c) => mean[c]),
-        ),
-      );
-    }
-    const lines = readFileSync(fx.task, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.split === "train");
+    const interventions = meanAblationOutside((loc, c) => fx.nodes[loc].includes(c) && `${loc}:${c}` !== off);
+    const prompts = trainPrompts();
     let raw = 0;
     let calibrated = 0;
     let full = 0;
-    for (const line of lines) {
-      for (const [text, good, bad] of [
-        [line.a, line.a_next, line.b_next],
-        [line.b, line.b_next, line.a_next],
-      ]) {
-        const ids = Int32Array.from(fx.tokenizer.encode(text));
-        const g = fx.tokenizer.encode(good)[0];
-        const b = fx.tokenizer.encode(bad)[0];
-        const V = fx.model.dims.vocab;
-        const last = (ids.length - 1) * V;
-        const ablated = forward(fx.model, ids, 1, ids.length, { interventions }).logits.data as Float32Array;
-        const plain = forward(fx.model, ids, 1, ids.length).logits.data as Float32Array;
-        raw += bce(ablated, last, g, b) / (2 * lines.length);
-        calibrated +=
-          bce(ablated, last, g, b, fx.calibration.scale, fx.calibration.tokenShift) / (2 * lines.length);
-        full += bce(plain, last, g, b) / (2 * lines.length);
-      }
+    for (const { ids, good: g, bad: b } of prompts) {
+      const last = (ids.length - 1) * fx.model.dims.vocab;
+      const ablated = forward(fx.model, ids, 1, ids.length, { interventions }).logits.data as Float32Array;
+      const plain = forward(fx.model, ids, 1, ids.length).logits.data as Float32Array;
+      raw += bce(ablated, last, g, b) / prompts.length;
+      calibrated +=
+        bce(ablated, last, g, b, fx.calibration.scale, fx.calibration.tokenShift) / prompts.length;
+      full += bce(plain, last, g, b) / prompts.length;
     }
     expect(res.lossCircuit).toBeCloseTo(raw, 5);
     expect(res.lossCalibrated).toBeCloseTo(calibrated, 5);
@@ -303,34 +314,12 @@ describe("csp view server", () => {
     params.set(wName, w);
     params.set(bName, b);
     const edited = { ...fx.model, params };
-    const interventions = new Map<string, Intervention>();
-    for (const [loc, mean] of fx.means) {
-      const channels = [...mean.keys()].filter((c) => !fx.nodes[loc].includes(c));
-      interventions.set(
-        loc,
-        channelReplace(
-          channels,
-          channels.map((c) => mean[c]),
-        ),
-      );
-    }
-    const lines = readFileSync(fx.task, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l))
-      .filter((l) => l.split === "train");
+    const interventions = meanAblationOutside((loc, c) => fx.nodes[loc].includes(c));
+    const prompts = trainPrompts();
     let raw = 0;
-    for (const line of lines) {
-      for (const [text, good, bad] of [
-        [line.a, line.a_next, line.b_next],
-        [line.b, line.b_next, line.a_next],
-      ]) {
-        const ids = Int32Array.from(fx.tokenizer.encode(text));
-        const logits = forward(edited, ids, 1, ids.length, { interventions }).logits.data as Float32Array;
-        const off = (ids.length - 1) * fx.model.dims.vocab;
-        raw +=
-          bce(logits, off, fx.tokenizer.encode(good)[0], fx.tokenizer.encode(bad)[0]) / (2 * lines.length);
-      }
+    for (const { ids, good, bad } of prompts) {
+      const logits = forward(edited, ids, 1, ids.length, { interventions }).logits.data as Float32Array;
+      raw += bce(logits, (ids.length - 1) * fx.model.dims.vocab, good, bad) / prompts.length;
     }
     expect(cut.lossCircuit).toBeCloseTo(raw, 5);
     expect(cut.lossCircuit).not.toBeCloseTo(base.lossCircuit, 6);
