@@ -5,7 +5,7 @@ import type { GPTConfig } from "../model/config.js";
 import { CONFIG_FILE, saveCheckpointFiles } from "../model/checkpoint.js";
 import { ENCODER_JSON_FILE, loadTokenizer, VOCAB_BPE_FILE } from "../tokenizer/tokenizer-files.js";
 import type { TensorMap } from "./safetensors.js";
-import { countNonzero } from "./sparse_tensors.js";
+import { countNonzero } from "../tensor/sparse.js";
 import { loadReferenceModelDir } from "./torch/reference_model.js";
 
 /** Where a converted checkpoint keeps the tokenizer it was trained with. */

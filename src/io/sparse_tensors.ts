@@ -1,6 +1,6 @@
 import { CspError } from "../errors.js";
 import { sizeOf, shapeString } from "../tensor/tensor.js";
-import type { CsrMatrix } from "../tensor/sparse.js";
+import { countNonzero, type CsrMatrix } from "../tensor/sparse.js";
 import type { StoredTensor, TensorMap } from "./safetensors.js";
 
 /**
@@ -145,10 +145,4 @@ function csrFromSortedIndices(
   }
   for (let r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];
   return { rows, cols, rowPtr, colIdx, values: vals };
-}
-
-export function countNonzero(data: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] !== 0) n++;
-  return n;
 }

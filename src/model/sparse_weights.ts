@@ -1,5 +1,5 @@
 import { Tensor, type FloatArray } from "../tensor/tensor.js";
-import { csrNnzOfDense, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import { countNonzero, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
 import { getBackend } from "../backend/index.js";
 import type { Model } from "./model.js";
 
@@ -146,7 +146,7 @@ export function sparseWeightSummary(
     const t = model.params.get(name)!;
     const [rows, cols] = t.shape;
     const sparse = sparseWeightOf(t, rows, cols, threshold) !== undefined;
-    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : csrNnzOfDense(t.data);
+    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : countNonzero(t.data);
     return { name, density: nnz / (rows * cols), sparse };
   });
 }

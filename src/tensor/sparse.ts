@@ -12,10 +12,10 @@ export interface CsrMatrix {
   values: Float32Array;
 }
 
-/** Entries of `dense` that are not zero: the nonzero count of its CSR. */
-export function csrNnzOfDense(dense: ArrayLike<number>): number {
+/** Entries of `data` that are not zero (-0 counts as zero): the nonzero count of its CSR. */
+export function countNonzero(data: ArrayLike<number>): number {
   let nnz = 0;
-  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) nnz++;
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) nnz++;
   return nnz;
 }
 

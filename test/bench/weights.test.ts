@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { countNonzero } from "../../src/io/sparse_tensors.js";
+import { countNonzero } from "../../src/tensor/sparse.js";
 import { loadModel } from "../../src/model/checkpoint.js";
 import { generateWeights, writeWeightsCheckpoint, type SparseEntry } from "../../bench/weights.js";
 import { CSP_YOLO2 } from "../../bench/configs.js";

@@ -1,6 +1,6 @@
 import type { Backend } from "../backend.js";
 import { gemmTs } from "./gemm.js";
-import { csrFromDense, csrNnzOfDense } from "../../tensor/sparse.js";
+import { csrFromDense, countNonzero } from "../../tensor/sparse.js";
 import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { absTopKForward, maskByKeptTs } from "../../model/layers/abstopk.js";
 import { attentionBackward, attentionForward } from "../../model/layers/attention.js";
@@ -18,7 +18,7 @@ import { decayInPlaceTs } from "../../train/weight_decay.js";
 // evaluated before this one in an import cycle: their functions are looked up when called, not here.
 export const tsBackend: Backend = {
   name: "ts",
-  countNonzeros: (a) => csrNnzOfDense(a),
+  countNonzeros: (a) => countNonzero(a),
   csrFromDense: (dense, rows, cols) => csrFromDense(dense, rows, cols),
   gemm: gemmTs,
   spmmNT: spmmNTTs,

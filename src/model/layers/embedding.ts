@@ -17,22 +17,6 @@ export function embeddingForward(
   }
 }
 
-/** dTable[ids[n], :] += dy[n, :] (scatter-add; repeated ids accumulate). */
-export function embeddingBackward(
-  dTable: FloatArray,
-  d: number,
-  ids: Int32Array,
-  dy: FloatArray,
-  dyStride = d,
-  dyOffset = 0,
-): void {
-  for (let n = 0; n < ids.length; n++) {
-    const dst = ids[n] * d;
-    const src = n * dyStride + dyOffset;
-    for (let j = 0; j < d; j++) dTable[dst + j] += dy[src + j];
-  }
-}
-
 /** out[n, :] = table[ids[n], :] for a table held as CSR [rows, d]; out must be zero (rows are scattered). */
 export function embeddingRowsFromCsr(table: CsrMatrix, ids: Int32Array, out: FloatArray): void {
   const d = table.cols;
