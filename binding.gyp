@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "csp_march%": "<!(node -p \"process.env.CSP_MARCH || 'native'\")"
+  },
   "targets": [
     {
       "target_name": "csp_native",
@@ -16,10 +19,10 @@
         "src/native/train_topk.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "CSP_MARCH=\"<(csp_march)\""],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-ffp-contract=fast", "-fno-math-errno"]
+      "cflags_cc": ["-std=c++17", "-O3", "-march=<(csp_march)", "-ffp-contract=off", "-fno-math-errno"]
     }
   ]
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.js";
+import { nativeBuild } from "../src/backend/native.js";
 import { loadModel } from "../src/model/checkpoint.js";
 import {
   evalAfterStep,
@@ -177,7 +178,13 @@ function main(): void {
   else if (task === "train-step") result = trainStep(spec as TrainStepSpec);
   else if (task === "train-run") result = trainRun(spec as TrainRunSpec);
   else throw new Error(`unknown task "${task}"`);
-  writeFileAtomic(spec.out, JSON.stringify(result, null, 2) + "\n");
+  // Which build of the addon ran (CSP_ADDON_MARCH picks it): run-all checks it is the one it asked for.
+  const build = nativeBuild();
+  const runtime = {
+    ...(result as { runtime?: Record<string, unknown> }).runtime,
+    nativeBuild: build ? { march: build.march, simd: build.simd } : null,
+  };
+  writeFileAtomic(spec.out, JSON.stringify({ ...result, runtime }, null, 2) + "\n");
 }
 
 main();

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeSafetensors } from "../src/io/safetensors.js";
 import { Rng } from "../src/train/rng.js";
 import type { InferenceSetup } from "./configs.js";
-import { errorLine, type BenchContext } from "./common/context.js";
+import { errorLine, torchMeasurement, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";
 import { missing, noteChild, type InferenceSection } from "./common/results.js";
 import type {
@@ -120,7 +120,12 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
   let ours: InferenceResult | undefined;
   try {
     ctx.log(`  ours: ${setup.warmup} warmup + ${setup.runs} timed forwards`);
-    const o = runOursChild<InferenceResult>("inference", spec("ours"), join(dir, "spec-ours.json"));
+    const o = runOursChild<InferenceResult>(
+      "inference",
+      spec("ours"),
+      join(dir, "spec-ours.json"),
+      ctx.oursEnv,
+    );
     noteChild(section, "ours", o);
     ours = o.result;
     section.ours = ours;
@@ -141,7 +146,9 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
   }
   try {
     ctx.log(`  torch: ${setup.warmup} warmup + ${setup.runs} timed forwards`);
-    const t = runTorchChild<InferenceResult>(["inference.py"], spec("torch"), join(dir, "spec-torch.json"));
+    const t = torchMeasurement(ctx, "inference", () =>
+      runTorchChild<InferenceResult>(["inference.py"], spec("torch"), join(dir, "spec-torch.json")),
+    );
     noteChild(section, "torch", t);
     section.torch = t.result;
     ctx.log(
@@ -199,7 +206,7 @@ function diagnose(
       hooksOut,
       out: join(dir, "hooks-ours.json"),
     };
-    noteChild(section, "diagnosis ours", runOursChild("hooks", h, join(dir, "spec-hooks.json")));
+    noteChild(section, "diagnosis ours", runOursChild("hooks", h, join(dir, "spec-hooks.json"), ctx.oursEnv));
     const d: DiagnoseSpec = {
       modelDir: a.modelDir,
       inputs: a.inputs,

@@ -1,8 +1,9 @@
 // Kernel benchmark: native vs TypeScript backend, dense GEMM, sparse CSR kernels, the native causal
 // attention and the activations (AbsTopK, GELU). Run with `npm run bench:kernels` (builds, then runs
 // dist/bench/kernels.js). Prints the machine, the command and a table; writes the same numbers to
-// bench/kernels-results.json. Takes about a minute. `node dist/bench/kernels.js --activations` times
-// only the activations and writes nothing.
+// bench/kernels-results.json. Takes about a minute. `--only dense,sparse,attention,activations` runs
+// only those sections and writes nothing (`--activations` = `--only activations`). The native build
+// measured is CSP_ADDON_MARCH's (default: the default build), printed and recorded with the numbers.
 //
 // GFLOP/s is 2·(multiply-adds)/time: m·n·k for GEMM and, for the sparse kernels, the *useful*
 // m·nnz (the dense-equivalent rate would be 1/density higher). Times are the median of repeated
@@ -14,7 +15,7 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend } from "../src/backend/backend.js";
-import { loadNativeBackend, nativeThreads } from "../src/backend/native.js";
+import { formatBuild, loadNativeBackend, nativeThreads } from "../src/backend/native.js";
 import { tsBackend } from "../src/backend/ts/index.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import type { CsrMatrix } from "../src/tensor/sparse.js";
@@ -401,29 +402,80 @@ const fmt = (v: number | undefined, digits = 1) => (v === undefined ? "-" : v.to
 const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
 
+const SECTIONS = ["dense", "sparse", "attention", "activations"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** The sections to run (all without --only), and whether that is all of them. */
+function sectionsToRun(argv: string[]): { only: Set<Section>; all: boolean } {
+  if (argv.includes("--activations")) return { only: new Set(["activations"]), all: false };
+  const at = argv.indexOf("--only");
+  if (at < 0) return { only: new Set(SECTIONS), all: true };
+  const names = (argv[at + 1] ?? "").split(",").filter((n) => n.length > 0);
+  for (const n of names)
+    if (!(SECTIONS as readonly string[]).includes(n))
+      throw new Error(`--only: unknown section "${n}" (have ${SECTIONS.join(", ")})`);
+  return { only: new Set(names as Section[]), all: false };
+}
+
 function main(): void {
-  const native = loadNativeBackend().backend;
-  if (!native) {
-    console.error(`bench/kernels: native addon unavailable: ${loadNativeBackend().error}`);
+  const { backend: native, build, error } = loadNativeBackend();
+  if (!native || !build) {
+    console.error(`bench/kernels: native addon unavailable: ${error}`);
     process.exit(1);
   }
+  const { only, all } = sectionsToRun(process.argv.slice(2));
   const started = Date.now();
   const info = machine();
   const command = process.env.npm_lifecycle_event
     ? `npm run ${process.env.npm_lifecycle_event} (node ${process.argv.slice(1).join(" ")})`
     : `node ${process.argv.slice(1).join(" ")}`;
   console.log(`machine: ${info.cpuModel}, ${info.cores} cores (${info.simd}), node ${info.node}`);
+  console.log(`native build: ${formatBuild(build)}, ${build.path} (CSP_ADDON_MARCH picks another)`);
   console.log(`native threads: ${nativeThreads()}`);
   // Other processes on the machine slow the native kernels (two threads on two cores) the most.
   const loadAtStart = loadavg()[0];
   console.log(`load average (1 min) at start: ${loadAtStart.toFixed(2)}`);
   console.log(`command: ${command}`);
   console.log("");
-  if (process.argv.includes("--activations")) {
-    benchActivations(native);
+  if (!all) {
+    if (only.has("dense")) benchDense(native);
+    if (only.has("sparse")) benchSparseKernels(native);
+    if (only.has("attention")) printAttention(benchAttention(native));
+    if (only.has("activations")) benchActivations(native);
+    console.log(`partial run (--only ${[...only].join(",")}): bench/kernels-results.json not written`);
     return;
   }
+  const dense = benchDense(native);
+  const sparse = benchSparseKernels(native, dense);
+  const attention = printAttention(benchAttention(native));
+  const activations = benchActivations(native);
+  const seconds = (Date.now() - started) / 1000;
+  const loadAtEnd = loadavg()[0];
+  console.log(`total ${seconds.toFixed(1)} s; load average (1 min) at end: ${loadAtEnd.toFixed(2)}`);
 
+  const out = join(packageRoot(), "bench", "kernels-results.json");
+  const report = {
+    machine: {
+      ...info,
+      nativeThreads: nativeThreads(),
+      nativeBuild: { march: build.march, simd: build.simd, registerBytes: build.registerBytes },
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadAtEnd,
+    },
+    command,
+    date: new Date().toISOString(),
+    seconds,
+    dense,
+    sparse,
+    attention,
+    activations,
+  };
+  writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
+  console.log(`wrote ${out}`);
+}
+
+/** Dense GEMM: native at full size, TS on fewer rows (its rate barely depends on m). */
+function benchDense(native: Backend): DenseRow[] {
   // Dense GEMM: native at full size, TS on fewer rows (its rate barely depends on m).
   const dense: DenseRow[] = [];
   const denseCases: {
@@ -455,8 +507,14 @@ function main(): void {
     );
   }
   console.log("");
+  return dense;
+}
 
-  // Sparse: the dense GEMM of the same shape, on the native backend, is what sparsity must beat.
+/**
+ * Sparse: the dense GEMM of the same shape, on the native backend, is what sparsity must beat (its
+ * rows join `dense` when given).
+ */
+function benchSparseKernels(native: Backend, dense: DenseRow[] = []): SparseRow[] {
   const sparse: SparseRow[] = [];
   const denseEquivalent = new Map<string, number>();
   const sparseOps: {
@@ -497,42 +555,23 @@ function main(): void {
   }
   console.log(`vs dense = time of the dense native GEMM of the same shape / time of the sparse kernel.`);
   console.log("");
+  return sparse;
+}
+
+function printAttention(attention: AttentionRow[]): AttentionRow[] {
   console.log(
     "Causal attention with sink, native  (GFLOP/s = causal multiply-adds / median time, see above)",
   );
   console.log(
     `${pad("shape", 11)}${pad("b×t×H×dh", 16)}${pad("pass", 19)}${lpad("threads", 8)}${lpad("ms", 9)}${lpad("best", 9)}${lpad("GFLOP/s", 9)}`,
   );
-  const attention = benchAttention(native);
   for (const r of attention) {
     console.log(
       `${pad(r.shape, 11)}${pad(`${r.b}×${r.t}×${r.nHead}×${r.dHead}`, 16)}${pad(r.pass, 19)}${lpad(String(r.threads), 8)}${lpad(fmt(r.ms, 2), 9)}${lpad(fmt(r.bestMs, 2), 9)}${lpad(fmt(r.gflops), 9)}`,
     );
   }
   console.log("");
-  const activations = benchActivations(native);
-  const seconds = (Date.now() - started) / 1000;
-  const loadAtEnd = loadavg()[0];
-  console.log(`total ${seconds.toFixed(1)} s; load average (1 min) at end: ${loadAtEnd.toFixed(2)}`);
-
-  const out = join(packageRoot(), "bench", "kernels-results.json");
-  const report = {
-    machine: {
-      ...info,
-      nativeThreads: nativeThreads(),
-      loadAverageAtStart: loadAtStart,
-      loadAverageAtEnd: loadAtEnd,
-    },
-    command,
-    date: new Date().toISOString(),
-    seconds,
-    dense,
-    sparse,
-    attention,
-    activations,
-  };
-  writeFileAtomic(out, JSON.stringify(report, null, 2) + "\n");
-  console.log(`wrote ${out}`);
+  return attention;
 }
 
 main();

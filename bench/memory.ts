@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { errorLine, type BenchContext } from "./common/context.js";
+import { errorLine, torchMeasurement, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";
 import { missing, noteChild, type MemorySection } from "./common/results.js";
 import type { InferenceResult, InferenceSpec } from "./common/specs.js";
@@ -29,6 +29,7 @@ export function runMemoryBench(ctx: BenchContext, a: InferenceAssets): MemorySec
       "inference",
       spec("ours"),
       join(ctx.tmp, "inference", "mem-spec-ours.json"),
+      ctx.oursEnv,
     );
     noteChild(section, "ours", o);
     section.ours_peak_rss_bytes = o.result.peakRssBytes;
@@ -40,10 +41,12 @@ export function runMemoryBench(ctx: BenchContext, a: InferenceAssets): MemorySec
   }
   if (ctx.torchUnavailable) return { ...section, ...missing("ratio", ctx.torchUnavailable) };
   try {
-    const t = runTorchChild<InferenceResult>(
-      ["inference.py"],
-      spec("torch"),
-      join(ctx.tmp, "inference", "mem-spec-torch.json"),
+    const t = torchMeasurement(ctx, "memory", () =>
+      runTorchChild<InferenceResult>(
+        ["inference.py"],
+        spec("torch"),
+        join(ctx.tmp, "inference", "mem-spec-torch.json"),
+      ),
     );
     noteChild(section, "torch", t);
     section.torch_peak_rss_bytes = t.result.peakRssBytes;

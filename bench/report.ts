@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BenchResults, RunComparison, TrainingSection } from "./common/results.js";
+import type { BenchResults, BuildResults, RunComparison, TrainingSection } from "./common/results.js";
 import type { EvalPoint } from "./common/specs.js";
 import { TRAINING_MODES, type SparseTrainingMode } from "./ours/training.js";
 import { benchSourceDir } from "./common/paths.js";
@@ -50,13 +50,25 @@ function status(value: number | null, ok: (v: number) => boolean): string {
   return value === null ? "not measured" : ok(value) ? "**met**" : "not met";
 }
 
-/** bench/RESULTS.md: the latest numbers and, per target, what bounds it. */
+/** The build whose numbers the detailed sections explain: the native build where it was measured, else the first. */
+export function primaryBuild(r: BenchResults): BuildResults {
+  const measured = r.builds.filter((b) => !b.unavailable);
+  return measured.find((b) => b.march === "native") ?? measured[0] ?? r.builds[0];
+}
+
+/** "x86-64-v3 (avx2 fma)", or the march alone when the build's instruction sets are unknown. */
+export function buildLabel(b: BuildResults): string {
+  if (!b.simd) return b.march;
+  const flags = (["avx512f", "avx2", "fma"] as const).filter((f) => b.simd![f]);
+  return `${b.march} (${flags.join(" ")})`;
+}
+
+/** bench/RESULTS.md: the latest numbers, one column per build of the addon, and per target what bounds it. */
 export function renderResultsMarkdown(r: BenchResults): string {
-  const inf = r.inference;
-  const tr = r.training;
-  const mem = r.memory;
   const lines: string[] = [];
   const p = (s = "") => lines.push(s);
+  const builds = r.builds;
+  const primary = primaryBuild(r);
   p("# Benchmark results");
   p();
   p(
@@ -87,19 +99,22 @@ export function renderResultsMarkdown(r: BenchResults): string {
     p("- PyTorch: unavailable");
   }
   p(`- Ours: 2 native threads (\`nativeThreads(2)\`)`);
+  p(
+    `- Builds of the native addon measured, one column each below: ${builds.map((b) => (b.unavailable ? `${b.march} (not measured: ${b.unavailable})` : buildLabel(b))).join(", ")}. ` +
+      "The same sources compiled for each -march (scripts/build-addon.mjs), which compute the same bits (docs/sparse-compute.md); our children ran with CSP_ADDON_MARCH set to the build, against one PyTorch run per measurement.",
+  );
   const gemmPeak = measuredGemmPeak();
   p(
     gemmPeak !== null && gemmPeak > 200
       ? `- Bounds below use ${Math.round(gemmPeak)} GFLOP/s, the best native GEMM the kernel benchmark measured (bench/kernels-results.json, AVX-512), rather than the project's stated ≈ 200 GFLOP/s FMA peak of 2 cores, which that measurement exceeds; memory ≈ 30 GB/s.`
       : `- Bounds below use 2 cores ≈ 200 GFLOP/s FMA peak and ≈ 30 GB/s memory.`,
   );
-  const sections = [
-    ["inference", inf],
-    ["memory", mem],
-    ["training", tr],
-  ] as const;
-  const busy = sections.flatMap(([name, s]) =>
-    Object.entries(s.cpu_busy_before ?? {}).map(([k, v]) => [`${name} ${k}`, v] as const),
+  const busy = builds.flatMap((b) =>
+    (["inference", "memory", "training"] as const).flatMap((name) =>
+      Object.entries(b[name].cpu_busy_before ?? {}).map(
+        ([k, v]) => [`${builds.length > 1 ? `${b.march} ` : ""}${name} ${k}`, v] as const,
+      ),
+    ),
   );
   const worst = Math.max(...busy.map(([, v]) => v ?? 0), 0);
   if (busy.length > 0) {
@@ -115,51 +130,149 @@ export function renderResultsMarkdown(r: BenchResults): string {
   p("## Targets");
   p();
   p(
-    "Speedups are PyTorch's time over ours (wall clock, medians); ratios are ours over PyTorch's. The CPU-time ratio (process CPU seconds, all threads) is a cross-check: it moves less than wall time when other processes share the cores.",
+    "Speedups are PyTorch's time over ours (wall clock, medians); ratios are ours over PyTorch's. The CPU-time ratio (process CPU seconds, all threads) is a cross-check: it moves less than wall time when other processes share the cores. One column per build of the addon.",
   );
   p();
-  p("| target | goal | measured | status |");
-  p("|---|---|---|---|");
-  p(
-    `| inference speed, ${String(inf.setup?.model ?? "")} forward ${inf.setup?.batch ?? "?"}×${inf.setup?.tokens ?? "?"} | ≥ 20× PyTorch dense | ${inf.speedup === null ? `n/a: ${inf.speedup_reason}` : `${fmt(inf.speedup)}× (ours: ${inf.ours_path}; CPU-time ratio ${times(inf.speedup_cpu)})`} | ${status(inf.speedup, (v) => v >= 20)} |`,
+  p(`| target | goal | ${builds.map((b) => b.march).join(" | ")} |`);
+  p(`|---|---|${builds.map(() => "---|").join("")}`);
+  const row = (target: string, goal: string, cell: (b: BuildResults) => string) =>
+    p(`| ${target} | ${goal} | ${builds.map(cell).join(" | ")} |`);
+  const withStatus = (measured: string, st: string) => `${measured}: ${st}`;
+  const setup = builds.map((b) => b.inference.setup).find((x) => x !== undefined);
+  row(
+    `inference speed, ${String(setup?.model ?? "")} forward ${setup?.batch ?? "?"}×${setup?.tokens ?? "?"}`,
+    "≥ 20× PyTorch dense",
+    ({ inference: inf }) =>
+      withStatus(
+        inf.speedup === null
+          ? `n/a (${inf.speedup_reason})`
+          : `${fmt(inf.speedup)}× (ours: ${inf.ours_path}; CPU-time ratio ${times(inf.speedup_cpu)})`,
+        status(inf.speedup, (v) => v >= 20),
+      ),
   );
-  p(
-    `| inference logits | max abs diff ≤ 1e-4 | ${inf.max_logit_diff === null ? `n/a: ${inf.max_logit_diff_reason}` : `${fmt(inf.max_logit_diff)} (max abs logit ${fmt(inf.max_abs_logit)})`} | ${status(inf.max_logit_diff, (v) => v <= 1e-4)} |`,
+  row("inference logits", "max abs diff ≤ 1e-4", ({ inference: inf }) =>
+    withStatus(
+      inf.max_logit_diff === null
+        ? `n/a (${inf.max_logit_diff_reason})`
+        : `${fmt(inf.max_logit_diff)} (max abs logit ${fmt(inf.max_abs_logit)})`,
+      status(inf.max_logit_diff, (v) => v <= 1e-4),
+    ),
   );
   for (const mode of TRAINING_MODES) {
-    const v = tr[`step_speedup_${mode}`];
-    p(
-      `| training step, sparse mode "${mode}" | ≥ 5× PyTorch dense+mask | ${v === null ? `n/a: ${tr[`step_speedup_${mode}_reason`]}` : `${fmt(v)}× (CPU-time ratio ${times(tr[`step_speedup_${mode}_cpu`])})`} | ${status(v, (x) => x >= 5)} |`,
-    );
+    row(`training step, sparse mode "${mode}"`, "≥ 5× PyTorch dense+mask", ({ training: tr }) => {
+      const v = tr[`step_speedup_${mode}`];
+      return withStatus(
+        v === null
+          ? `n/a (${tr[`step_speedup_${mode}_reason`]})`
+          : `${fmt(v)}× (CPU-time ratio ${times(tr[`step_speedup_${mode}_cpu`])})`,
+        status(v, (x) => x >= 5),
+      );
+    });
   }
-  const def = tr.default_mode;
-  p(
-    `| whole run to equal validation loss${def ? `, default mode "${def}"` : ""} | ≤ 1/3 of PyTorch's time | ${tr.run_time_ratio === null ? `n/a: ${tr.run_time_ratio_reason}` : `${fmt(tr.run_time_ratio)}${tr.run ? ` (ours: ${tr.run.oursTrainer}; CPU-time ratio ${fmt(tr.run_time_ratio_cpu)})` : ""}`} | ${status(tr.run_time_ratio, (v) => v <= 1 / 3)} |`,
+  const def = builds.map((b) => b.training.default_mode).find((x) => x !== undefined);
+  row(
+    `whole run to equal validation loss${def ? `, default mode "${def}"` : ""}`,
+    "≤ 1/3 of PyTorch's time",
+    ({ training: tr }) =>
+      withStatus(
+        tr.run_time_ratio === null
+          ? `n/a (${tr.run_time_ratio_reason})`
+          : `${fmt(tr.run_time_ratio)}${tr.run ? ` (ours: ${tr.run.oursTrainer}; CPU-time ratio ${fmt(tr.run_time_ratio_cpu)})` : ""}`,
+        status(tr.run_time_ratio, (v) => v <= 1 / 3),
+      ),
   );
-  for (const mode of TRAINING_MODES.filter((m) => m !== def && `run_time_ratio_${m}` in tr)) {
-    const v = tr[`run_time_ratio_${mode}`] ?? null;
-    p(
-      `| (whole run, mode "${mode}", for reference) | — | ${v === null ? `n/a: ${tr[`run_time_ratio_${mode}_reason`]}` : `${fmt(v)} (CPU-time ratio ${fmt(tr[`run_time_ratio_${mode}_cpu`])})`} | — |`,
-    );
+  for (const mode of TRAINING_MODES.filter(
+    (md) => md !== def && builds.some((b) => `run_time_ratio_${md}` in b.training),
+  )) {
+    row(`(whole run, mode "${mode}", for reference)`, "—", ({ training: tr }) => {
+      const v = tr[`run_time_ratio_${mode}`] ?? null;
+      return v === null
+        ? `n/a (${tr[`run_time_ratio_${mode}_reason`] ?? "not measured"})`
+        : `${fmt(v)} (CPU-time ratio ${fmt(tr[`run_time_ratio_${mode}_cpu`])})`;
+    });
   }
-  p(
-    `| peak memory, csp_yolo2 load + forward | ≤ 1/8 of dense fp32 | ${mem.ratio === null ? `n/a: ${mem.ratio_reason}` : `${fmt(mem.ratio)} of PyTorch's peak; ${fmt(mem.ours_vs_dense_fp32)} of the dense fp32 weights`} | ${status(mem.ours_vs_dense_fp32 ?? null, (v) => v <= 1 / 8)} |`,
+  row("peak memory, csp_yolo2 load + forward", "≤ 1/8 of dense fp32", ({ memory: mem }) =>
+    withStatus(
+      mem.ratio === null
+        ? `n/a (${mem.ratio_reason})`
+        : `${fmt(mem.ratio)} of PyTorch's peak; ${fmt(mem.ours_vs_dense_fp32)} of the dense fp32 weights`,
+      status(mem.ours_vs_dense_fp32 ?? null, (v) => v <= 1 / 8),
+    ),
   );
   p();
-  inferenceSection(r, p);
-  trainingSection(r, p);
-  memorySection(r, p);
+  if (builds.length > 1) buildsSection(builds, p);
+  const explained =
+    builds.length > 1 ? ` (build ${primary.march}; the other builds' numbers are in the tables above)` : "";
+  inferenceSection(primary, p, explained);
+  trainingSection(primary, p, explained);
+  memorySection(primary, p, explained);
   p("## Commands");
   p();
   p("```");
   p(`${r.command}`);
-  for (const c of [...(inf.commands ?? []), ...(mem.commands ?? []), ...(tr.commands ?? [])]) p(`  ${c}`);
+  const commands = builds.flatMap((b) => [
+    ...(b.inference.commands ?? []),
+    ...(b.memory.commands ?? []),
+    ...(b.training.commands ?? []),
+  ]);
+  for (const c of new Set(commands)) p(`  ${c}`);
   p("```");
   p("(The children's spec files live in a temporary directory that run-all removes; `--keep-tmp` keeps it.)");
   return lines.join("\n") + "\n";
 }
 
-function inferenceSection(r: BenchResults, p: (s?: string) => void): void {
+/** Our raw numbers per build beside PyTorch's (the same PyTorch run for every build). */
+function buildsSection(builds: BuildResults[], p: (s?: string) => void): void {
+  p("## Builds side by side");
+  p();
+  p(
+    `Our measured times per build; PyTorch's are one measurement shared by all builds. Each build computes the same bits, so the builds differ in speed only.`,
+  );
+  p();
+  p(`| ours | ${builds.map((b) => b.march).join(" | ")} | PyTorch |`);
+  p(`|---|${builds.map(() => "---|").join("")}---|`);
+  const secs = (x: number | undefined) => (x === undefined ? "n/a" : `${fmt(x)} s`);
+  const row = (what: string, ours: (b: BuildResults) => string, torch: string) =>
+    p(`| ${what} | ${builds.map(ours).join(" | ")} | ${torch} |`);
+  const torchOf = <T>(get: (b: BuildResults) => T | undefined): T | undefined =>
+    builds.map(get).find((x) => x !== undefined);
+  const torchInf = torchOf((b) => b.inference.torch);
+  row(
+    "inference forward, median",
+    (b) => (b.inference.ours ? ms(b.inference.ours.medianSeconds) : "n/a"),
+    torchInf ? ms(torchInf.medianSeconds) : "n/a",
+  );
+  row(
+    "peak RSS, load + one forward",
+    (b) => gib(b.memory.ours_peak_rss_bytes),
+    gib(torchOf((b) => b.memory.torch_peak_rss_bytes ?? undefined)),
+  );
+  const torchStep = torchOf((b) => b.training.steps?.torch);
+  for (const mode of TRAINING_MODES)
+    row(
+      `training step "${mode}", median`,
+      (b) => secs(b.training.steps?.ours[mode]?.medianSeconds),
+      secs(torchStep?.medianSeconds),
+    );
+  for (const mode of TRAINING_MODES) {
+    const run = (b: BuildResults) => b.training.runs?.[mode];
+    const torchRun = torchOf((b) => {
+      const x = run(b);
+      return x && "torch" in x ? x.torchSecondsToTarget : undefined;
+    });
+    row(
+      `whole run "${mode}", training seconds to L*`,
+      (b) => {
+        const x = run(b);
+        return x && "torch" in x ? `${fmt(x.oursSecondsToTarget, 1)} s` : "n/a";
+      },
+      torchRun === undefined ? "n/a" : `${fmt(torchRun, 1)} s`,
+    );
+  }
+  p();
+}
+
+function inferenceSection(r: BuildResults, p: (s?: string) => void, explained = ""): void {
   const inf = r.inference;
   const s = inf.setup as
     | {
@@ -170,7 +283,7 @@ function inferenceSection(r: BenchResults, p: (s?: string) => void): void {
         prunedNonzeros: number;
       }
     | undefined;
-  p("## Inference");
+  p(`## Inference${explained}`);
   p();
   if (!s || !inf.ours) {
     p(`Not measured: ${inf.speedup_reason ?? "no data"}.`);
@@ -236,7 +349,7 @@ function inferenceSection(r: BenchResults, p: (s?: string) => void): void {
   p();
 }
 
-function trainingSection(r: BenchResults, p: (s?: string) => void): void {
+function trainingSection(r: BuildResults, p: (s?: string) => void, explained = ""): void {
   const tr = r.training;
   const setup = tr.setup as
     | {
@@ -246,7 +359,7 @@ function trainingSection(r: BenchResults, p: (s?: string) => void): void {
         stepTimed?: number;
       }
     | undefined;
-  p("## Training");
+  p(`## Training${explained}`);
   p();
   const cost = setup?.cost;
   const recipe = setup?.recipe;
@@ -397,9 +510,9 @@ function wholeRunSection(
 
 const signed = (x: number): string => (x > 0 ? `+${fmt(x, 4)}` : x < 0 ? `−${fmt(-x, 4)}` : "0");
 
-function memorySection(r: BenchResults, p: (s?: string) => void): void {
+function memorySection(r: BuildResults, p: (s?: string) => void, explained = ""): void {
   const mem = r.memory;
-  p("## Memory");
+  p(`## Memory${explained}`);
   p();
   if (mem.ours_peak_rss_bytes == null) {
     p(`Not measured: ${mem.ratio_reason}.`);

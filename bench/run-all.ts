@@ -1,7 +1,9 @@
-// The whole benchmark: inference, memory and training, ours against PyTorch in the same run.
+// The whole benchmark: inference, memory and training, ours against PyTorch in the same run, for
+// every build of the addon the machine runs (x86-64-v3, and native where it differs: bench/builds.ts).
 //   node dist/bench/run-all.js [--quick] [--only inference,memory,training] [--out FILE] [--keep-tmp]
 //                              [--max-wait-s S]  (before each measurement, wait up to S seconds for
 //                              other processes to leave the cores idle; default 30, quick 5)
+//                              [--builds x86-64-v3,native]  (the builds to measure; default: as above)
 // Prints the machine, every command and the ratios; writes bench/results.json (quick mode:
 // bench/results-quick.json) atomically and, in full mode, bench/RESULTS.md. Full mode takes about
 // 20 minutes on 2 cores, --quick about 2.
@@ -11,12 +13,20 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import { INFERENCE_FULL, INFERENCE_QUICK, TRAINING_FULL, TRAINING_QUICK } from "./configs.js";
-import { errorLine, type BenchContext } from "./common/context.js";
+import { errorLine, torchMemo, type BenchContext } from "./common/context.js";
 import { formatMachine, machineInfo } from "./common/machine.js";
 import { paths as benchPaths } from "./common/outputs.js";
 import { BENCH_THREADS, baselineEnv, quietWait, shellQuote } from "./common/proc.js";
 import { SYSTEM_PYTHON, benchSourceDir, repoRoot } from "./common/paths.js";
-import { missing, readPreviousResults, writeResults, type BenchResults } from "./common/results.js";
+import {
+  readPreviousResults,
+  unmeasuredSections,
+  upgradeResults,
+  writeResults,
+  type BenchResults,
+  type BuildResults,
+} from "./common/results.js";
+import { buildsToMeasure, prepareBuild } from "./builds.js";
 import { prepareInference, runInferenceBench, type InferenceAssets } from "./inference.js";
 import { runMemoryBench } from "./memory.js";
 import { renderResultsMarkdown } from "./report.js";
@@ -34,6 +44,8 @@ interface Args {
   maxWaitS?: number;
   /** Only re-render RESULTS.md from results.json. */
   reportOnly: boolean;
+  /** The builds of the addon to measure (default: buildsToMeasure). */
+  builds?: string[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -44,7 +56,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--keep-tmp") args.keepTmp = true;
     else if (a === "--report-only") args.reportOnly = true;
     else if (a === "--out") args.out = argv[++i];
-    else if (a === "--max-wait-s") {
+    else if (a === "--builds") {
+      args.builds = (argv[++i] ?? "").split(",").filter((b) => b.length > 0);
+      if (args.builds.length === 0)
+        throw new Error(`--builds needs a comma-separated list of -march targets`);
+    } else if (a === "--max-wait-s") {
       args.maxWaitS = Number(argv[++i]);
       if (!(args.maxWaitS >= 0)) throw new Error(`--max-wait-s needs a number of seconds >= 0`);
     } else if (a === "--only") {
@@ -55,7 +71,7 @@ function parseArgs(argv: string[]): Args {
       args.only = new Set(names as Section[]);
     } else
       throw new Error(
-        `unknown argument "${a}" (usage: run-all.js [--quick] [--only ${SECTIONS.join(",")}] [--out FILE] [--keep-tmp] [--max-wait-s S] [--report-only])`,
+        `unknown argument "${a}" (usage: run-all.js [--quick] [--only ${SECTIONS.join(",")}] [--builds M1,M2] [--out FILE] [--keep-tmp] [--max-wait-s S] [--report-only])`,
       );
   }
   return args;
@@ -121,7 +137,7 @@ function main(): void {
   if (args.reportOnly) {
     // Re-renders RESULTS.md from the recorded results.json (after a change to the report's wording).
     if (!out.markdown) throw new Error("--report-only re-renders bench/RESULTS.md: not with --quick");
-    const recorded = JSON.parse(readFileSync(out.json, "utf8")) as BenchResults;
+    const recorded = upgradeResults(JSON.parse(readFileSync(out.json, "utf8")));
     writeFileAtomic(out.markdown, renderResultsMarkdown(recorded));
     log(`wrote ${relative(root, out.markdown)} from ${relative(root, out.json)} (nothing measured)`);
     return;
@@ -130,6 +146,9 @@ function main(): void {
   log(`circuit-sparsity benchmark (${args.quick ? "quick" : "full"} mode)`);
   log(`machine: ${formatMachine(machine)}`);
   log(`command: ${command}`);
+  const marches = args.builds ?? buildsToMeasure(machine.simd.split(" "));
+  log(`builds of the addon to measure: ${marches.join(", ")}`);
+  const builds = marches.map((march) => ({ march, ...prepareBuild(march, log) }));
   const torch = ensureTorch(log);
   const tmp = mkdtempSync(join(tmpdir(), "csp-bench-"));
   const ctx: BenchContext = {
@@ -138,76 +157,76 @@ function main(): void {
     threads: BENCH_THREADS,
     torchUnavailable: torch.unavailable,
     log,
+    torchOnce: torchMemo(log),
   };
   const previous = readPreviousResults(out.json);
   const results: BenchResults = {
-    schema: 1,
+    schema: 2,
     mode: args.quick ? "quick" : "full",
     date: new Date().toISOString(),
     command,
     seconds: 0,
     machine,
     torchRuntime: torch.runtime,
-    inference: previous?.inference ?? {
-      ...missing("speedup", "not run"),
-      ...missing("max_logit_diff", "not run"),
-    },
-    training: previous?.training ?? {
-      ...missing("step_speedup_exact", "not run"),
-      ...missing("step_speedup_fast", "not run"),
-      ...missing("run_time_ratio", "not run"),
-    },
-    memory: previous?.memory ?? missing("ratio", "not run"),
+    builds: builds.map(({ march, simd, unavailable }): BuildResults => {
+      if (unavailable) return { march, simd, unavailable, ...unmeasuredSections(unavailable) };
+      // Sections not re-run (--only) keep this build's previous numbers.
+      const before = previous?.builds.find((b) => b.march === march && !b.unavailable);
+      return { march, simd, ...unmeasuredSections("not run"), ...pick(before) };
+    }),
+  };
+  const measured = results.builds.filter((b) => !b.unavailable);
+  /** The context of one build's measurements: our children run on it (CSP_ADDON_MARCH). */
+  const on = (b: BuildResults): BenchContext => {
+    log(`\n-- build ${b.march}`);
+    return { ...ctx, oursEnv: { CSP_ADDON_MARCH: b.march } };
   };
   try {
     let assets: InferenceAssets | undefined;
     const inferenceSetup = args.quick ? INFERENCE_QUICK : INFERENCE_FULL;
-    if (args.only.has("inference") || args.only.has("memory")) {
+    if (measured.length > 0 && (args.only.has("inference") || args.only.has("memory"))) {
       log(`\n== weights: ${inferenceSetup.label}`);
       assets = prepareInference(ctx, inferenceSetup);
     }
     if (args.only.has("inference")) {
       log(`\n== inference: forward of ${inferenceSetup.batch}×${inferenceSetup.tokens} tokens`);
-      results.inference = runInferenceBench(ctx, assets!);
-      log(
-        `  => speedup ${fmtOrReason(results.inference.speedup, results.inference.speedup_reason)}, max |logit diff| ${fmtOrReason(results.inference.max_logit_diff, results.inference.max_logit_diff_reason)}`,
-      );
+      for (const b of measured) {
+        b.inference = runInferenceBench(on(b), assets!);
+        log(
+          `  => ${b.march}: speedup ${fmtOrReason(b.inference.speedup, b.inference.speedup_reason)}, max |logit diff| ${fmtOrReason(b.inference.max_logit_diff, b.inference.max_logit_diff_reason)}`,
+        );
+      }
     }
     if (args.only.has("memory")) {
       log(`\n== memory: peak RSS of load + one forward`);
-      results.memory = runMemoryBench(ctx, assets!);
-      log(
-        `  => ours/PyTorch ${fmtOrReason(results.memory.ratio, results.memory.ratio_reason)}, ours/dense fp32 ${fmtOrReason(results.memory.ours_vs_dense_fp32 ?? null, "n/a")}`,
-      );
+      for (const b of measured) {
+        b.memory = runMemoryBench(on(b), assets!);
+        log(
+          `  => ${b.march}: ours/PyTorch ${fmtOrReason(b.memory.ratio, b.memory.ratio_reason)}, ours/dense fp32 ${fmtOrReason(b.memory.ours_vs_dense_fp32 ?? null, "n/a")}`,
+        );
+      }
     }
-    if (args.only.has("training")) {
+    if (args.only.has("training") && measured.length > 0) {
       const setup = args.quick ? TRAINING_QUICK : TRAINING_FULL;
       log(`\n== training: ${setup.label}`);
-      let section;
+      let prepared: ReturnType<typeof prepareTraining> | undefined;
+      let prepareError: string | undefined;
       try {
-        section = runTrainingBench(ctx, prepareTraining(ctx, setup));
+        prepared = prepareTraining(ctx, setup);
       } catch (e) {
-        const reason = `training benchmark failed: ${errorLine(e)}`;
-        section = {
-          ...missing("step_speedup_exact", reason),
-          ...missing("step_speedup_fast", reason),
-          ...missing("run_time_ratio", reason),
-        };
+        prepareError = `training benchmark failed: ${errorLine(e)}`;
       }
-      results.training = section;
-      const tr = results.training;
-      const ratio = (m: "exact" | "fast") =>
-        fmtOrReason(tr[`run_time_ratio_${m}`] ?? null, tr[`run_time_ratio_${m}_reason`]);
-      log(
-        `  => step speedup: exact ${fmtOrReason(tr.step_speedup_exact, tr.step_speedup_exact_reason)} (CPU ${fmtOrReason(tr.step_speedup_exact_cpu ?? null, "n/a")}); fast ${fmtOrReason(tr.step_speedup_fast, tr.step_speedup_fast_reason)} (CPU ${fmtOrReason(tr.step_speedup_fast_cpu ?? null, "n/a")})`,
-      );
-      log(
-        `  => whole run time ratio (ours/PyTorch), default mode ${tr.default_mode ?? "?"}: ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}; exact ${ratio("exact")}, fast ${ratio("fast")}`,
-      );
-      if (tr.loss_effect)
-        log(
-          `  => loss effect: final val loss fast − exact ${tr.loss_effect.final_val_fast_minus_exact.toFixed(4)} (dense refresh every ${tr.loss_effect.dense_grad_every} steps)`,
-        );
+      for (const b of measured) {
+        let section;
+        try {
+          if (!prepared) throw new Error(prepareError);
+          section = runTrainingBench(on(b), prepared);
+        } catch (e) {
+          section = unmeasuredSections(`training benchmark failed: ${errorLine(e)}`).training;
+        }
+        b.training = section;
+        logTraining(b, log);
+      }
     }
   } finally {
     if (args.keepTmp) log(`\nkept ${tmp}`);
@@ -221,6 +240,29 @@ function main(): void {
     log(`wrote ${relative(root, out.markdown)}`);
   }
   log(`total ${(results.seconds / 60).toFixed(1)} min`);
+}
+
+/** A previous run's sections of one build, to carry over those not re-run. */
+function pick(
+  before: BuildResults | undefined,
+): Partial<Pick<BuildResults, "inference" | "training" | "memory">> {
+  return before ? { inference: before.inference, training: before.training, memory: before.memory } : {};
+}
+
+function logTraining(b: BuildResults, log: (s: string) => void): void {
+  const tr = b.training;
+  const ratio = (m: "exact" | "fast") =>
+    fmtOrReason(tr[`run_time_ratio_${m}`] ?? null, tr[`run_time_ratio_${m}_reason`]);
+  log(
+    `  => ${b.march}: step speedup: exact ${fmtOrReason(tr.step_speedup_exact, tr.step_speedup_exact_reason)} (CPU ${fmtOrReason(tr.step_speedup_exact_cpu ?? null, "n/a")}); fast ${fmtOrReason(tr.step_speedup_fast, tr.step_speedup_fast_reason)} (CPU ${fmtOrReason(tr.step_speedup_fast_cpu ?? null, "n/a")})`,
+  );
+  log(
+    `  => ${b.march}: whole run time ratio (ours/PyTorch), default mode ${tr.default_mode ?? "?"}: ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}; exact ${ratio("exact")}, fast ${ratio("fast")}`,
+  );
+  if (tr.loss_effect)
+    log(
+      `  => ${b.march}: loss effect: final val loss fast − exact ${tr.loss_effect.final_val_fast_minus_exact.toFixed(4)} (dense refresh every ${tr.loss_effect.dense_grad_every} steps)`,
+    );
 }
 
 function fmtOrReason(v: number | null, reason: string | undefined): string {

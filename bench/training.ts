@@ -9,7 +9,7 @@ import { l0Fraction, pfracAt } from "../src/train/schedule.js";
 import { DEFAULT_TRAINING_MODE } from "../src/train/presets.js";
 import { parseTrainConfig, type TrainConfig } from "../src/train/train_config.js";
 import type { TrainingSetup } from "./configs.js";
-import { errorLine, type BenchContext } from "./common/context.js";
+import { errorLine, torchMeasurement, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";
 import { missing, noteChild, type LossEffect, type TrainingSection } from "./common/results.js";
 import type {
@@ -161,6 +161,7 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
         "train-step",
         stepSpec(tr.name, mode),
         join(dir, `spec-step-${mode}.json`),
+        ctx.oursEnv,
       );
       noteChild(section, `step ${mode}`, o);
       oursSteps.set(mode, { value: o.result });
@@ -173,10 +174,12 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
   if (!ctx.torchUnavailable) {
     try {
       ctx.log(`  torch step timing: ${setup.stepWarmup} warmup + ${setup.stepTimed} timed steps`);
-      const t = runTorchChild<TrainStepResult>(
-        ["train.py", "step"],
-        stepSpec("torch", "torch"),
-        join(dir, "spec-step-torch.json"),
+      const t = torchMeasurement(ctx, "training step", () =>
+        runTorchChild<TrainStepResult>(
+          ["train.py", "step"],
+          stepSpec("torch", "torch"),
+          join(dir, "spec-step-torch.json"),
+        ),
       );
       noteChild(section, "step torch", t);
       torchStep = { value: t.result };
@@ -225,6 +228,7 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
         "train-run",
         runSpec(tr.name, `ours-${mode}`),
         join(dir, `spec-run-${mode}.json`),
+        ctx.oursEnv,
       );
       noteChild(section, `run ${mode}`, o);
       oursRuns.set(mode, { value: o.result });
@@ -236,10 +240,12 @@ export function runTrainingBench(ctx: BenchContext, a: TrainingAssets): Training
   if (!ctx.torchUnavailable) {
     try {
       ctx.log(`  torch whole run: ${describeRun}`);
-      const t = runTorchChild<TrainRunResult>(
-        ["train.py", "run"],
-        runSpec("torch", "torch"),
-        join(dir, "spec-run-torch.json"),
+      const t = torchMeasurement(ctx, "training run", () =>
+        runTorchChild<TrainRunResult>(
+          ["train.py", "run"],
+          runSpec("torch", "torch"),
+          join(dir, "spec-run-torch.json"),
+        ),
       );
       noteChild(section, "run torch", t);
       torchRun = { value: t.result };

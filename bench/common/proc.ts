@@ -76,10 +76,19 @@ export function runOursChild<T>(
   task: string,
   spec: { out: string } & object,
   specPath: string,
+  env: Record<string, string> = {},
 ): ChildOutcome<T> {
   writeFileAtomic(specPath, JSON.stringify(spec, null, 2) + "\n");
   const argv = [process.execPath, oursChildScript(), task, specPath];
-  return runChild<T>(argv, process.env, shellQuote(["node", ...argv.slice(1)]), spec.out);
+  const sets = Object.entries(env).map(([k, v]) => `${k}=${v} `);
+  const shown = sets.join("") + shellQuote(["node", ...argv.slice(1)]);
+  const outcome = runChild<T>(argv, { ...process.env, ...env }, shown, spec.out);
+  const ran = (outcome.result as { runtime?: { nativeBuild?: { march?: string } | null } }).runtime
+    ?.nativeBuild;
+  const asked = env.CSP_ADDON_MARCH;
+  if (asked !== undefined && ran?.march !== asked)
+    throw new Error(`${shown}: ran on build ${ran ? ran.march : "none (no native addon)"}, not ${asked}`);
+  return outcome;
 }
 
 /**

@@ -5,12 +5,13 @@ import type { SparseTrainingMode } from "../ours/training.js";
 import type { DiagnoseResult, InferenceResult, TrainRunResult, TrainStepResult } from "./specs.js";
 
 /**
- * bench/results.json. The headline numbers sit at fixed keys (`inference.speedup`, ...); each is a
- * number, or null with a `<key>_reason` string saying why it could not be measured (a mode that does
- * not exist yet, PyTorch missing, a child that failed).
+ * bench/results.json. One entry in `builds` per build of the native addon that was measured, each
+ * with the same sections; the headline numbers sit at fixed keys of each (`inference.speedup`, ...),
+ * each a number, or null with a `<key>_reason` string saying why it could not be measured (a mode
+ * that does not exist yet, PyTorch missing, a child that failed, a build that could not be made).
  */
 export interface BenchResults {
-  schema: 1;
+  schema: 2;
   mode: "full" | "quick";
   date: string;
   /** The command that produced this file. */
@@ -19,9 +20,37 @@ export interface BenchResults {
   machine: MachineInfo;
   /** torch version, threads and BLAS of the baseline (null when PyTorch is unavailable). */
   torchRuntime: Record<string, unknown> | null;
+  /**
+   * The builds measured (x86-64-v3 always; the machine's native build where it differs, i.e. on an
+   * AVX-512 machine), each against the same PyTorch runs.
+   */
+  builds: BuildResults[];
+}
+
+/** The sections of one build of the addon (scripts/build-addon.mjs --march). */
+export interface BuildResults {
+  /** The -march it was compiled for; our children ran with CSP_ADDON_MARCH set to it. */
+  march: string;
+  /** The instruction sets it was compiled with (the addon's buildInfo), null if it did not load. */
+  simd: { avx512f: boolean; avx2: boolean; avx: boolean; fma: boolean } | null;
+  /** Why this build could not be measured (then its headline numbers are null with this reason). */
+  unavailable?: string;
   inference: InferenceSection;
   training: TrainingSection;
   memory: MemorySection;
+}
+
+/** The three sections of a build, none measured yet (or all unmeasurable, for `reason`). */
+export function unmeasuredSections(reason: string): Pick<BuildResults, "inference" | "training" | "memory"> {
+  return {
+    inference: { ...missing("speedup", reason), ...missing("max_logit_diff", reason) },
+    training: {
+      ...missing("step_speedup_exact", reason),
+      ...missing("step_speedup_fast", reason),
+      ...missing("run_time_ratio", reason),
+    },
+    memory: missing("ratio", reason),
+  };
 }
 
 export interface InferenceSection extends Measured {
@@ -163,10 +192,22 @@ export const HEADLINE_KEYS = [
   "memory.ratio",
 ] as const;
 
-/** Problems with a results object's headline keys (empty = fine). */
+/** Problems with a results object's builds and their headline keys (empty = fine). */
 export function headlineProblems(results: unknown): string[] {
+  const builds = (results as { builds?: unknown } | null)?.builds;
+  if (!Array.isArray(builds) || builds.length === 0) return ["builds: missing or empty"];
+  return builds.flatMap((b: unknown, i) => {
+    const march = (b as { march?: unknown } | null)?.march;
+    const prefix = typeof march === "string" ? `builds[${i}] (${march})` : `builds[${i}]`;
+    const problems = typeof march === "string" ? [] : [`${prefix}: march must be a string`];
+    return [...problems, ...sectionProblems(b).map((p) => `${prefix} ${p}`)];
+  });
+}
+
+/** Problems with one build's headline keys. */
+function sectionProblems(build: unknown): string[] {
   const problems: string[] = [];
-  const root = results as Record<string, Record<string, unknown> | undefined>;
+  const root = build as Record<string, Record<string, unknown> | undefined>;
   for (const key of HEADLINE_KEYS) {
     const [section, field] = key.split(".");
     const s = root?.[section];
@@ -185,6 +226,19 @@ export function headlineProblems(results: unknown): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * A results object in the current schema. Files written before builds were recorded (schema 1: the
+ * sections at the top level) become one build, "native" (the only build the benchmark then measured),
+ * with unknown instruction sets.
+ */
+export function upgradeResults(raw: unknown): BenchResults {
+  const r = raw as { schema?: number } & Record<string, unknown>;
+  if (r?.schema !== 1) return raw as BenchResults;
+  const { inference, training, memory, ...rest } = r as unknown as Omit<BenchResults, "schema" | "builds"> &
+    Pick<BuildResults, "inference" | "training" | "memory">;
+  return { ...rest, schema: 2, builds: [{ march: "native", simd: null, inference, training, memory }] };
 }
 
 /** A headline value that could not be measured: null plus its reason, ready to spread into a section. */
@@ -206,7 +260,7 @@ export function writeResults(path: string, results: BenchResults): void {
 export function readPreviousResults(path: string): BenchResults | undefined {
   if (!existsSync(path)) return undefined;
   try {
-    const r = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
+    const r = upgradeResults(JSON.parse(readFileSync(path, "utf8")));
     return headlineProblems(r).length === 0 ? r : undefined;
   } catch {
     return undefined;

@@ -30,8 +30,12 @@ export function getBackend(): Backend {
   return (current = tsBackend);
 }
 
-/** Chooses the backend for this process (tests run every spec once per backend). */
-export function setBackend(name: BackendName): Backend {
+/**
+ * Chooses the backend for this process (tests run every spec once per backend), by name or as a
+ * backend object (e.g. a particular build's, from loadNativeBackend(march)).
+ */
+export function setBackend(name: BackendName | Backend): Backend {
+  if (typeof name !== "string") return (current = name);
   if (name === "ts") return (current = tsBackend);
   const native = loadNativeBackend();
   if (!native.backend) throw new Error(`native addon unavailable: ${native.error}`);

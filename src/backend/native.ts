@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Backend } from "./backend.js";
@@ -183,17 +183,119 @@ export interface NativeAddon {
   ): { loss: number; count: number };
   /** Returns the kernels' thread count; with n, sets it first (1..64). Results never depend on it. */
   threads(n?: number): number;
+  /** What this build was compiled for (absent from addons built before it existed). */
+  buildInfo?(): NativeBuildInfo;
 }
 
-function findAddon(): string | undefined {
-  // Walk up from this file (src/backend or dist/src/backend) to the package root's build/Release.
+/**
+ * A build of the addon: the -march it was compiled for and the instruction sets that enables
+ * (src/native/addon.cc, BuildInfo). Every build computes the same bits (src/native/simd.h); speed
+ * differs, so benchmarks and results say which build they come from.
+ */
+export interface NativeBuildInfo {
+  march: string;
+  simd: { avx512f: boolean; avx2: boolean; avx: boolean; fma: boolean };
+  /** The widest native vector the kernels use, in bytes (64 with AVX-512, 32 with AVX/AVX2). */
+  registerBytes: number;
+  /** The logical vector width every build sums in (16). */
+  logicalFloatLanes: number;
+  compiler: string;
+}
+
+/** A loaded build: its info and the file it came from. */
+export interface LoadedBuild extends NativeBuildInfo {
+  path: string;
+}
+
+/** "x86-64-v3 (avx2 fma)": a build in one line. */
+export function formatBuild(b: NativeBuildInfo): string {
+  const flags = (["avx512f", "avx2", "fma"] as const).filter((f) => b.simd[f]);
+  return `${b.march} (${flags.join(" ") || "no avx2/fma"})`;
+}
+
+/** The package root: the first directory above this file (src/backend or dist/src/backend) with binding.gyp. */
+function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, "build", "Release", "csp_native.node");
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, "binding.gyp"))) return dir;
     dir = dirname(dir);
   }
   return undefined;
+}
+
+const ADDON_FILE = "csp_native.node";
+
+/** The -march a build directory's stamp (scripts/build-addon.mjs) names; "native" for an unstamped default build. */
+function stampedMarch(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, "csp_native.json"), "utf8")) as { march?: string }).march;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the addon for `march` is: of the default build (build/Release, what `npm install` builds; if
+ * its stamp names that target) and build-<march>/Release (`npm run build:addon -- --march M`), the
+ * one built last. Without a march: the default build, or the only other build there is.
+ */
+export function findAddon(march?: string): { path?: string; error?: string } {
+  const root = packageRoot();
+  if (!root) return { error: "the package root (binding.gyp) was not found" };
+  const defaultDir = join(root, "build", "Release");
+  const hasDefault = existsSync(join(defaultDir, ADDON_FILE));
+  const named = (m: string) => join(root, `build-${m}`, "Release", ADDON_FILE);
+  if (march === undefined) {
+    if (hasDefault) return { path: join(defaultDir, ADDON_FILE) };
+    const others = builtMarches(root).filter((m) => existsSync(named(m)));
+    if (others.length === 1) return { path: named(others[0]) };
+    return {
+      error:
+        others.length === 0
+          ? "build/Release/csp_native.node not found (npm install builds it)"
+          : `build/Release/csp_native.node not found and several other builds exist (${others.join(", ")}): choose one with CSP_ADDON_MARCH`,
+    };
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(march)) return { error: `"${march}" is not a -march target name` };
+  const candidates = [named(march)];
+  if (hasDefault && (stampedMarch(defaultDir) ?? "native") === march)
+    candidates.push(join(defaultDir, ADDON_FILE));
+  const built = candidates.filter((p) => existsSync(p)).map((p) => ({ p, t: statSync(p).mtimeMs }));
+  built.sort((a, b) => b.t - a.t);
+  if (built.length > 0) return { path: built[0].p };
+  return {
+    error: `no addon built for -march=${march} (build it with: npm run build:addon -- --march ${march})`,
+  };
+}
+
+/** The targets of the builds beside the default one (build-<march>/ directories). */
+function builtMarches(root: string): string[] {
+  return readdirSync(root)
+    .filter((d) => d.startsWith("build-"))
+    .map((d) => d.slice("build-".length))
+    .sort();
+}
+
+/** The CPU's instruction-set flags (Linux; undefined elsewhere, where no build is refused). */
+let cpuFlags: Set<string> | null | undefined;
+function cpuHas(flag: string): boolean | undefined {
+  if (cpuFlags === undefined) {
+    try {
+      const line = /^flags\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1];
+      cpuFlags = line ? new Set(line.split(/\s+/)) : null;
+    } catch {
+      cpuFlags = null;
+    }
+  }
+  return cpuFlags === null ? undefined : cpuFlags.has(flag);
+}
+
+/** Why this CPU cannot run a build (its first instruction set the CPU lacks), or undefined. */
+export function cpuCannotRun(b: NativeBuildInfo): string | undefined {
+  const missingSet = (["avx512f", "avx2", "fma", "avx"] as const).find(
+    (f) => b.simd[f] && cpuHas(f) === false,
+  );
+  return missingSet && `it uses ${missingSet}, which this CPU does not have`;
 }
 
 /** Float32 throughout (or absent): the native kernels apply; Float64 goes to the TypeScript oracle. */
@@ -227,34 +329,84 @@ function nativeProjectTopK(addon: NativeAddon, p: TopKProjection): number {
   return p.k;
 }
 
-let cached: { backend?: Backend; addon?: NativeAddon; error?: string } | undefined;
-
-/** The raw addon (for tests and benchmarks), or why it is unavailable. */
-export function loadNativeAddon(): { addon?: NativeAddon; error?: string } {
-  return loadNative();
+interface Loaded {
+  backend?: Backend;
+  addon?: NativeAddon;
+  build?: LoadedBuild;
+  error?: string;
 }
 
-export function loadNativeBackend(): { backend?: Backend; error?: string } {
-  return loadNative();
+const cache = new Map<string, Loaded>();
+
+/**
+ * The build this process uses: CSP_ADDON_MARCH (a -march target, e.g. x86-64-v3) or, unset, the
+ * default build. Results are the same bits with every build; only speed differs.
+ */
+export function selectedMarch(): string | undefined {
+  const m = process.env.CSP_ADDON_MARCH ?? "";
+  return m === "" ? undefined : m;
+}
+
+/** The raw addon (for tests and benchmarks), or why it is unavailable; `march` picks a build (default: selectedMarch()). */
+export function loadNativeAddon(march = selectedMarch()): {
+  addon?: NativeAddon;
+  build?: LoadedBuild;
+  error?: string;
+} {
+  return loadNative(march);
+}
+
+/** The native backend over a build (default: the one selectedMarch() picks), or why it is unavailable. */
+export function loadNativeBackend(march = selectedMarch()): {
+  backend?: Backend;
+  build?: LoadedBuild;
+  error?: string;
+} {
+  return loadNative(march);
+}
+
+/** The build the native backend of this process runs on (undefined if the addon is unavailable). */
+export function nativeBuild(): LoadedBuild | undefined {
+  return loadNative(selectedMarch()).build;
 }
 
 /** The native kernels' thread count; with n, sets it first. Throws if the addon is unavailable. */
 export function nativeThreads(n?: number): number {
-  const { addon, error } = loadNative();
+  const { addon, error } = loadNative(selectedMarch());
   if (!addon) throw new Error(`native addon unavailable: ${error}`);
   return n === undefined ? addon.threads() : addon.threads(n);
 }
 
-function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string } {
-  if (cached) return cached;
-  const path = findAddon();
-  if (!path) return (cached = { error: "build/Release/csp_native.node not found (npm install builds it)" });
+function loadNative(march: string | undefined): Loaded {
+  const key = march ?? "";
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const loaded = loadBuild(march);
+  cache.set(key, loaded);
+  return loaded;
+}
+
+function loadBuild(march: string | undefined): Loaded {
+  const { path, error } = findAddon(march);
+  if (!path) return { error };
   let addon: NativeAddon;
   try {
     addon = createRequire(import.meta.url)(path) as NativeAddon;
   } catch (e) {
-    return (cached = { error: `cannot load ${path}: ${(e as Error).message}` });
+    return { error: `cannot load ${path}: ${(e as Error).message}` };
   }
+  const info: NativeBuildInfo = addon.buildInfo?.() ?? {
+    march: "unknown (built before buildInfo existed)",
+    simd: { avx512f: false, avx2: false, avx: false, fma: false },
+    registerBytes: 0,
+    logicalFloatLanes: 0,
+    compiler: "unknown",
+  };
+  if (march !== undefined && info.march !== march)
+    return { error: `${path} was built for -march=${info.march}, not ${march}` };
+  const refused = cpuCannotRun(info);
+  if (refused) return { error: `${path} (built for -march=${info.march}) cannot run here: ${refused}` };
+  const build: LoadedBuild = { ...info, path };
   const backend: Backend = {
     name: "native",
     gemm: (transA, transB, m, n, k, a, b, c, accumulate) =>
@@ -429,5 +581,5 @@ function loadNative(): { backend?: Backend; addon?: NativeAddon; error?: string 
         ? addon.crossEntropy(logits as Float32Array, targets, v, orNull(dLogits), scale)
         : tsBackend.crossEntropy(logits, targets, v, dLogits, scale),
   };
-  return (cached = { backend, addon });
+  return { backend, addon, build };
 }

@@ -67,12 +67,8 @@ int32_t maxKey(const float* row, int d) {
   const vi mask = vbroadcastInt(kMagnitudeMask);
   vi best = vi{};
   int j = 0;
-  for (; j + kVL <= d; j += kVL) {
-    const vi key = vloadBits(row + j) & mask;
-    best = key > best ? key : best;
-  }
-  int32_t m = 0;
-  for (int l = 0; l < kVL; l++) m = std::max(m, best[l]);
+  for (; j + kVL <= d; j += kVL) best = vmax(vloadBits(row + j) & mask, best);
+  int32_t m = hmax(best);
   for (; j < d; j++) m = std::max(m, keyOf(row[j]));
   return m;
 }
@@ -144,9 +140,9 @@ RangeCount gatherRange(const float* row, int d, int32_t lo, int32_t hi, int32_t*
     _mm512_storeu_si512(out + r.count, _mm512_maskz_compress_epi32(in, (__m512i)key));
     r.count += __builtin_popcount(in);
     r.above += __builtin_popcount(over);
-    best = key > best ? key : best;
+    best = vmax(key, best);
   }
-  for (int l = 0; l < kVL; l++) r.maxKey = std::max(r.maxKey, best[l]);
+  r.maxKey = hmax(best);
 #endif
   for (; j < d; j++) {
     const int32_t key = keyOf(row[j]);
@@ -253,8 +249,7 @@ void applyThreshold(float* row, uint8_t* keep, int d, int32_t threshold) {
     const vf v = vload(row + j);
     const vi hit = (vbits(v) & mask) >= t;
     vstore(row + j, vselect(hit, v, vzero()));
-    const vbyte bytes = -__builtin_convertvector(hit, vbyte);
-    std::memcpy(keep + j, &bytes, sizeof bytes);
+    storeMaskBytes(keep + j, hit);
   }
   for (; j < d; j++) {
     const bool hit = keyOf(row[j]) >= threshold;
@@ -304,9 +299,8 @@ void absTopK(float* x, int n, int d, int k, uint8_t* kept) {
 // ---------------------------------------------------------------------------------------------------
 // GELU
 //
-// Vectorised in double precision (half as many lanes as float), so that each result is a value
-// within ~2e-10 (relative) of the exact one, rounded once to float, like the scalar double formula it
-// replaces: where that formula is accurate (x > −5) the two agree bit for bit except when the exact
+// Vectorised in double precision, so that each result is a value within ~2e-10 (relative) of the
+// exact one, rounded once to float, like the scalar double formula it replaces: where that formula is accurate (x > −5) the two agree bit for bit except when the exact
 // value lies that close to a rounding boundary (about 1 float in 10⁴). Both directions need Φ(−u)
 // for u = |x|, written as e^{−u²/2}·R(u) with R(u) = Φ(−u)·e^{u²/2} (Mills' ratio over √2π): R is
 // smooth, 0.5 at 0 and ≈ 1/(√2π·u) for large u, and a [5/6] rational fits it to 9e-11 on [0, 15].
@@ -327,91 +321,103 @@ constexpr double kGeluClamp = 15.0;
 constexpr int64_t kGeluChunk = 1 << 14;  // a multiple of every vector width
 constexpr int64_t kGeluParallelElems = 1 << 16;
 
+// GELU is elementwise: every lane goes through the same operations, so it runs on the build's own
+// double vectors (4 lanes with AVX2, 8 with AVX-512); the width changes no result.
+constexpr int kGeluLanes = kRegisterBytes / static_cast<int>(sizeof(double));
+typedef NativeOf<double, kGeluLanes> gd;
+typedef NativeOf<int64_t, kGeluLanes> gl;
+typedef NativeOf<float, kGeluLanes> gf;
+
+inline gd splat(double s) { return vsplat<gd>(s); }
+inline gl bitsOf(gd v) { return vbitcast<gl>(v); }
+inline gd fromBits(gl v) { return vbitcast<gd>(v); }
+inline gd select(gl mask, gd a, gd b) { return vselectAs(mask, a, b); }
+
 // e^{−u²/2} for 0 ≤ u ≤ kGeluClamp, to 5e-11 relative. u is a float, so u² is exact in double.
-inline vd halfGaussian(vd u) {
-  const vd a = vbroadcastD(-0.5) * (u * u);
+inline gd halfGaussian(gd u) {
+  const gd a = splat(-0.5) * (u * u);
   // n = round(a / ln 2) by the 1.5·2⁵² trick; −163 ≤ n ≤ 0 here.
-  const vd magic = vbroadcastD(6755399441055744.0);
-  const vd shifted = a * vbroadcastD(1.4426950408889634) + magic;
-  const vd nf = shifted - magic;
-  const vl n = vbitsD(shifted) - vbitsD(magic);
+  const gd magic = splat(6755399441055744.0);
+  const gd shifted = vfma(a, splat(1.4426950408889634), magic);
+  const gd nf = shifted - magic;
+  const gl n = bitsOf(shifted) - bitsOf(magic);
   // r = a − n·ln 2 with ln 2 split in two (the high part has 32 bits, so n times it is exact).
-  const vd r = (a - nf * vbroadcastD(6.93147180369123816490e-01)) - nf * vbroadcastD(1.90821492927058770002e-10);
+  const gd r = vfnma(nf, splat(1.90821492927058770002e-10), vfnma(nf, splat(6.93147180369123816490e-01), a));
   // e^r = 1 + r + r²·c(r), minimax on [−ln2/2, ln2/2].
-  const vd r2 = r * r;
-  const vd c01 = vbroadcastD(0.16666665869475147) * r + vbroadcastD(0.50000000676432799);
-  const vd c23 = vbroadcastD(0.0083334969960030918) * r + vbroadcastD(0.041666295093541292);
-  const vd c45 = vbroadcastD(0.00019790358268089109) * r + vbroadcastD(0.0013944648512025882);
-  const vd c = (c45 * r2 + c23) * r2 + c01;
-  const vd mant = vbroadcastD(1.0) + (r + r2 * c);
-  return mant * vfromBitsD((n + 1023) << 52);
+  const gd r2 = r * r;
+  const gd c01 = vfma(splat(0.16666665869475147), r, splat(0.50000000676432799));
+  const gd c23 = vfma(splat(0.0083334969960030918), r, splat(0.041666295093541292));
+  const gd c45 = vfma(splat(0.00019790358268089109), r, splat(0.0013944648512025882));
+  const gd c = vfma(vfma(c45, r2, c23), r2, c01);
+  const gd mant = splat(1.0) + vfma(r2, c, r);
+  return mant * fromBits((n + 1023) << 52);
 }
 
 // R(u) = Φ(−u)·e^{u²/2} on [0, 15]: P5(u)/Q6(u), 9e-11 relative, with R(0) = 0.5 exactly (so that
 // GELU(x) = x/2 exactly for tiny x, as the double formula gives). Estrin-style: short dependency chains.
-inline vd millsRatio(vd u) {
-  const vd u2 = u * u, u4 = u2 * u2;
-  const vd p01 = vbroadcastD(0.50785648966144892) * u + vbroadcastD(0.5);
-  const vd p23 = vbroadcastD(0.071416519241281326) * u + vbroadcastD(0.25084055486604029);
-  const vd p45 = vbroadcastD(0.00089159341285181381) * u + vbroadcastD(0.011665912414624247);
-  const vd p = p45 * u4 + (p23 * u2 + p01);
-  const vd q01 = vbroadcastD(1.8135975344245423) * u + vbroadcastD(1.0);
-  const vd q23 = vbroadcastD(0.65790857262975799) * u + vbroadcastD(1.4487226880565445);
-  const vd q45 = vbroadcastD(0.029241926076856897) * u + vbroadcastD(0.18125499718682034);
-  const vd q = (vbroadcastD(0.0022348959006696081) * u2 + q45) * u4 + (q23 * u2 + q01);
+inline gd millsRatio(gd u) {
+  const gd u2 = u * u, u4 = u2 * u2;
+  const gd p01 = vfma(splat(0.50785648966144892), u, splat(0.5));
+  const gd p23 = vfma(splat(0.071416519241281326), u, splat(0.25084055486604029));
+  const gd p45 = vfma(splat(0.00089159341285181381), u, splat(0.011665912414624247));
+  const gd p = vfma(p45, u4, vfma(p23, u2, p01));
+  const gd q01 = vfma(splat(1.8135975344245423), u, splat(1.0));
+  const gd q23 = vfma(splat(0.65790857262975799), u, splat(1.4487226880565445));
+  const gd q45 = vfma(splat(0.029241926076856897), u, splat(0.18125499718682034));
+  const gd q = vfma(vfma(splat(0.0022348959006696081), u2, q45), u4, vfma(q23, u2, q01));
   return p / q;
 }
 
-inline vd clampedAbs(vd x) {
-  const vd u = vfromBitsD(vbitsD(x) & vbroadcastLong(0x7fffffffffffffffLL));
-  return vselectD(u < vbroadcastD(kGeluClamp), u, vbroadcastD(kGeluClamp));  // NaN → 15, overridden later
+inline gd clampedAbs(gd x) {
+  const gd u = fromBits(bitsOf(x) & vsplat<gl>(0x7fffffffffffffffLL));
+  return select(u < splat(kGeluClamp), u, splat(kGeluClamp));  // NaN → 15, overridden later
 }
 
-inline vfh geluLanes(vfh xf) {
-  const vd x = __builtin_convertvector(xf, vd);
-  const vd u = clampedAbs(x);
-  const vd tail = (u * millsRatio(u)) * halfGaussian(u);  // u·Φ(−u)
-  vd y = vselectD(x >= vzeroD(), x - tail, -tail);
+inline gf geluLanes(gf xf) {
+  const gd x = vconvert<gd>(xf);
+  const gd u = clampedAbs(x);
+  const gd tail = (u * millsRatio(u)) * halfGaussian(u);  // u·Φ(−u)
+  gd y = select(x >= gd{}, x - tail, -tail);
   // |x| > 15: x for x > 0; for x < 0 the double formula gives −0 (finite) or NaN (−∞), as x·0 does.
-  const vl big = (x > vbroadcastD(kGeluClamp)) | (x < vbroadcastD(-kGeluClamp));
-  y = vselectD(big, vselectD(x > vzeroD(), x, x * vzeroD()), y);
-  y = vselectD(x != x, x, y);
-  return __builtin_convertvector(y, vfh);
+  const gl big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
+  y = select(big, select(x > gd{}, x, x * gd{}), y);
+  y = select(x != x, x, y);
+  return vconvert<gf>(y);
 }
 
-inline vfh geluGradLanes(vfh xf, vfh dyf) {
-  const vd x = __builtin_convertvector(xf, vd);
-  const vd u = clampedAbs(x);
-  const vd h = halfGaussian(u) * (u * vbroadcastD(0.3989422804014327) - millsRatio(u));
-  vd slope = vselectD(x >= vzeroD(), vbroadcastD(1.0) + h, -h);
+inline gf geluGradLanes(gf xf, gf dyf) {
+  const gd x = vconvert<gd>(xf);
+  const gd u = clampedAbs(x);
+  const gd h = halfGaussian(u) * vfms(u, splat(0.3989422804014327), millsRatio(u));
+  gd slope = select(x >= gd{}, splat(1.0) + h, -h);
   // |x| > 15: slope 1 or −0 (x − x and x·0 turn ±∞ into NaN, as the double formula does).
-  const vl big = (x > vbroadcastD(kGeluClamp)) | (x < vbroadcastD(-kGeluClamp));
-  slope = vselectD(big, vselectD(x > vzeroD(), vbroadcastD(1.0) + (x - x), x * vzeroD()), slope);
-  slope = vselectD(x != x, x, slope);
-  return __builtin_convertvector(__builtin_convertvector(dyf, vd) * slope, vfh);
+  const gl big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
+  slope = select(big, select(x > gd{}, splat(1.0) + (x - x), x * gd{}), slope);
+  slope = select(x != x, x, slope);
+  return vconvert<gf>(vconvert<gd>(dyf) * slope);
 }
 
-// Runs body(offset, count) over [0, size) in steps of kVLD lanes, in parallel when it pays; only
-// the last step may have count < kVLD.
+// Runs body(offset, count) over [0, size) in steps of kGeluLanes lanes, in parallel when it pays; only
+// the last step may have count < kGeluLanes.
 template <typename Body>
 void forEachLanes(int64_t size, Body body) {
-  const int64_t whole = size / kVLD * kVLD;
+  const int64_t whole = size / kGeluLanes * kGeluLanes;
   const int chunks = static_cast<int>((whole + kGeluChunk - 1) / kGeluChunk);
   parallelFor(chunks, size >= kGeluParallelElems ? threadCount() : 1, [&](int chunk) {
     const int64_t begin = chunk * kGeluChunk, end = std::min(whole, begin + kGeluChunk);
-    for (int64_t i = begin; i < end; i += kVLD) body(i, kVLD);
+    for (int64_t i = begin; i < end; i += kGeluLanes) body(i, kGeluLanes);
   });
   if (whole < size) body(whole, static_cast<int>(size - whole));
 }
 
 // A partial vector through a zero-padded copy.
-inline vfh loadLanes(const float* p, int count) {
-  vfh v = vfh{};
+inline gf loadLanes(const float* p, int count) {
+  gf v = gf{};
   std::memcpy(&v, p, count * sizeof(float));
   return v;
 }
 
-inline void storeLanes(float* p, vfh v, int count) { std::memcpy(p, &v, count * sizeof(float)); }
+inline void storeLanes(float* p, gf v, int count) { std::memcpy(p, &v, count * sizeof(float)); }
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include "attention.h"
 #include "gemm.h"
 #include "rows.h"
+#include "simd.h"
 #include "sparse.h"
 #include "thread_pool.h"
 #include "train_kernels.h"
@@ -371,6 +372,46 @@ Napi::Value Threads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), csp::threadCount());
 }
 
+#if !defined(CSP_MARCH)
+#define CSP_MARCH "unknown"
+#endif
+
+// What this build was compiled for: the -march it was given (binding.gyp's csp_march), the
+// instruction-set macros that target defines, and the vector widths the kernels use. Results do not
+// depend on it (src/native/simd.h); speed does, which is why benchmarks print it.
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  const Napi::Env env = info.Env();
+  Napi::Object simd = Napi::Object::New(env);
+  const auto flag = [&](const char* name, bool on) { simd.Set(name, Napi::Boolean::New(env, on)); };
+#if defined(__AVX512F__)
+  flag("avx512f", true);
+#else
+  flag("avx512f", false);
+#endif
+#if defined(__AVX2__)
+  flag("avx2", true);
+#else
+  flag("avx2", false);
+#endif
+#if defined(__AVX__)
+  flag("avx", true);
+#else
+  flag("avx", false);
+#endif
+#if defined(__FMA__)
+  flag("fma", true);
+#else
+  flag("fma", false);
+#endif
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("march", Napi::String::New(env, CSP_MARCH));
+  out.Set("simd", simd);
+  out.Set("registerBytes", Napi::Number::New(env, csp::kRegisterBytes));
+  out.Set("logicalFloatLanes", Napi::Number::New(env, csp::kVL));
+  out.Set("compiler", Napi::String::New(env, __VERSION__));
+  return out;
+}
+
 // countNonzeros(dense) -> number; denseToCsr(dense, rows, cols, rowPtr, colIdx, values) with arrays sized
 // by countNonzeros.
 Napi::Value CountNonzeros(const Napi::CallbackInfo& info) {
@@ -720,6 +761,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionForward", Napi::Function::New(env, AttentionForward, "attentionForward"));
   exports.Set("attentionBackward", Napi::Function::New(env, AttentionBackward, "attentionBackward"));
   exports.Set("threads", Napi::Function::New(env, Threads, "threads"));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("addInto", Napi::Function::New(env, AddInto, "addInto"));
   exports.Set("rmsNormForward", Napi::Function::New(env, RmsNormForward, "rmsNormForward"));
   exports.Set("rmsNormBackward", Napi::Function::New(env, RmsNormBackward, "rmsNormBackward"));

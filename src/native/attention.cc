@@ -24,65 +24,25 @@
 namespace csp {
 namespace {
 
-typedef int32_t vi __attribute__((vector_size(kVL * sizeof(int32_t))));
-
 // Query rows per block in the forward and the backward: that many accumulators (twice that in the
 // backward's outer products) plus a few vectors stay in registers. A block never straddles a key
-// block, so all its rows need the same key blocks.
-constexpr int kRowsForward = kVL == 16 ? 8 : 4;
-constexpr int kRowsBackward = kVL == 16 ? 8 : 4;
+// block, so all its rows need the same key blocks. Rows are computed independently, so the block
+// size (which follows the build's register file) does not change any result.
+#if defined(__AVX512F__)
+constexpr int kRowsForward = 8;
+constexpr int kRowsBackward = 8;
+#else
+constexpr int kRowsForward = 4;
+constexpr int kRowsBackward = 4;
+#endif
 static_assert(kVL % kRowsForward == 0 && kVL % kRowsBackward == 0, "a row block must never straddle a key block");
 // Below this many multiply-adds one thread is faster than waking another.
 constexpr double kParallelFlops = 2e6;
-// Channels summed at once by weightedRow (its accumulators must fit the register file).
-constexpr int kChannelChunk = kVL == 16 ? 16 : 8;
+// Channels summed at once by weightedRow (its accumulators must fit the register file; each
+// channel is its own sum, so this does not change any result either).
+constexpr int kChannelChunk = kRegisterBytes == 64 ? 16 : 4;
 
 inline int roundUp(int x, int m) { return (x + m - 1) / m * m; }
-
-inline vf vmax(vf a, vf b) { return a > b ? a : b; }
-
-#if defined(CSP_HAS_SHUFFLEVECTOR)
-template <int K, int... J>
-inline vf rotateLanes(vf v, std::integer_sequence<int, J...>) {
-  return __builtin_shufflevector(v, v, ((J + K) % kVL)...);
-}
-
-template <int K>
-inline vf maxFold(vf v) {
-  const vf m = vmax(v, rotateLanes<K>(v, std::make_integer_sequence<int, kVL>{}));
-  if constexpr (K > 1) {
-    return maxFold<K / 2>(m);
-  } else {
-    return m;
-  }
-}
-
-// The largest lane (max is exact, so the order does not matter): log2(kVL) rotate-and-max steps.
-inline float hmax(vf v) { return maxFold<kVL / 2>(v)[0]; }
-#else
-inline float hmax(vf v) {
-  float lanes[kVL];
-  vstore(lanes, v);
-  float m = lanes[0];
-  for (int l = 1; l < kVL; l++) m = std::max(m, lanes[l]);
-  return m;
-}
-#endif
-
-// The same bits read as another type of the same size (memcpy: no aliasing trouble, no code).
-template <typename To, typename From>
-inline To bitsAs(const From& x) {
-  static_assert(sizeof(To) == sizeof(From), "bitsAs needs equal sizes");
-  To y;
-  std::memcpy(&y, &x, sizeof y);
-  return y;
-}
-
-inline vf laneIndex() {
-  vf v;
-  for (int l = 0; l < kVL; l++) v[l] = static_cast<float>(l);
-  return v;
-}
 
 // The smallest argument whose exp is computed; below it (results under FLT_MIN, and the -inf of a
 // masked key) the exp is exactly 0, which is what keeps masked keys out of every sum.
@@ -94,22 +54,22 @@ constexpr float kExpFloor = -87.5f;
 // tests check it through the kernel); exactly 0 below kExpFloor; NaN stays NaN.
 inline vf expNonPositive(vf x) {
   const vf floor = vbroadcast(kExpFloor);
-  const vf xc = x < floor ? floor : x;
+  const vf xc = vselect(x < floor, floor, x);
   const vf magic = vbroadcast(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
-  const vf shifted = xc * 1.44269504088896341f + magic;
+  const vf shifted = vfma(xc, vbroadcast(1.44269504088896341f), magic);
   const vf n = shifted - magic;
-  vf r = xc - n * 0.693359375f;  // ln2 in two parts: n·hi is exact
-  r = r - n * -2.12194440e-4f;
+  vf r = vfnma(n, vbroadcast(0.693359375f), xc);  // ln2 in two parts: n·hi is exact
+  r = vfnma(n, vbroadcast(-2.12194440e-4f), r);
   vf p = vbroadcast(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const vf er = p * (r * r) + r + 1.0f;
-  const vi exponent = ((bitsAs<vi>(shifted) - bitsAs<vi>(magic)) + 127) << 23;  // (n + 127) << 23
-  const vf result = er * bitsAs<vf>(exponent);
-  return x < floor ? vzero() : result;
+  p = vfma(p, r, vbroadcast(1.3981999507e-3f));
+  p = vfma(p, r, vbroadcast(8.3334519073e-3f));
+  p = vfma(p, r, vbroadcast(4.1665795894e-2f));
+  p = vfma(p, r, vbroadcast(1.6666665459e-1f));
+  p = vfma(p, r, vbroadcast(5.0000001201e-1f));
+  const vf er = vfma(p, r * r, r) + 1.0f;
+  const vi exponent = ((vbits(shifted) - vbits(magic)) + 127) << 23;  // (n + 127) << 23
+  const vf result = er * vfromBits(exponent);
+  return vselect(x < floor, vzero(), result);
 }
 
 // dst[i·dh + c] = src[i·ld + c]·mul for i < t, zero for t ≤ i < rows.
@@ -169,7 +129,7 @@ inline void rowsTimesTransposed(const float* a, int dhRuntime, const float* bt, 
 #pragma GCC unroll 16
     for (int c = 0; c < dh; c++) {
       const vf kv = vload(col + static_cast<size_t>(c) * tp);
-      for (int r = 0; r < R; r++) acc[r] += a[r * dh + c] * kv;
+      for (int r = 0; r < R; r++) acc[r] = vfma(vbroadcast(a[r * dh + c]), kv, acc[r]);
     }
     for (int r = 0; r < R; r++) vstore(out + r * tp + jb * kVL, acc[r]);
   }
@@ -181,14 +141,38 @@ template <int DH>
 inline void weightedRow(const float* w, int nb, const float* mt, int tp, int dhRuntime, float mul, float* out) {
   const int dh = DH ? DH : dhRuntime;
 #if defined(CSP_TRANSPOSE16)
-  if (DH == 16) {
-    vf acc[16] = {};
-    for (int jb = 0; jb < nb; jb++) {
-      const vf e = vload(w + jb * 16);
+  if (dh % 16 == 0) {
+    // Sixteen channels per batched reduction.
+    for (int c0 = 0; c0 < dh; c0 += 16) {
+      vf acc[16] = {};
+      for (int jb = 0; jb < nb; jb++) {
+        const vf e = vload(w + jb * 16);
+        const float* m = mt + static_cast<size_t>(c0) * tp + jb * 16;
 #pragma GCC unroll 16
-      for (int c = 0; c < 16; c++) acc[c] += e * vload(mt + static_cast<size_t>(c) * tp + jb * 16);
+        for (int c = 0; c < 16; c++) acc[c] = vfma(e, vload(m + static_cast<size_t>(c) * tp), acc[c]);
+      }
+      vstore(out + c0, vsum16(acc) * mul);
     }
-    vstore(out, vsum16(acc) * mul);
+    return;
+  }
+#elif defined(CSP_VSUM8)
+  if (dh % 8 == 0) {
+    // Eight channels per batched reduction, accumulated four at a time (eight pairs of ymm
+    // accumulators would not fit the register file).
+    for (int c0 = 0; c0 < dh; c0 += 8) {
+      vf acc[8] = {};
+#pragma GCC unroll 2
+      for (int half = 0; half < 8; half += 4) {
+        for (int jb = 0; jb < nb; jb++) {
+          const vf e = vload(w + jb * kVL);
+          const float* m = mt + static_cast<size_t>(c0 + half) * tp + jb * kVL;
+#pragma GCC unroll 4
+          for (int c = 0; c < 4; c++) acc[half + c] = vfma(e, vload(m + static_cast<size_t>(c) * tp), acc[half + c]);
+        }
+      }
+      const f32x8 sums = vsum8(acc) * mul;
+      std::memcpy(out + c0, &sums, sizeof sums);
+    }
     return;
   }
 #endif
@@ -198,7 +182,7 @@ inline void weightedRow(const float* w, int nb, const float* mt, int tp, int dhR
     for (int jb = 0; jb < nb; jb++) {
       const vf e = vload(w + jb * kVL);
       const float* m = mt + static_cast<size_t>(c0) * tp + jb * kVL;
-      for (int c = 0; c < cn; c++) acc[c] += e * vload(m + static_cast<size_t>(c) * tp);
+      for (int c = 0; c < cn; c++) acc[c] = vfma(e, vload(m + static_cast<size_t>(c) * tp), acc[c]);
     }
     for (int c = 0; c < cn; c++) out[c0 + c] = vsum(acc[c]) * mul;
   }
@@ -222,8 +206,8 @@ inline void addOuterProducts(const float* a, const float* wa, const float* b, co
       float* bc = bt + static_cast<size_t>(c) * tp + jb * kVL;
       vf sa = vload(ac), sb = vload(bc);
       for (int r = 0; r < R; r++) {
-        sa += a[r * dh + c] * x[r];
-        sb += b[r * dh + c] * y[r];
+        sa = vfma(vbroadcast(a[r * dh + c]), x[r], sa);
+        sb = vfma(vbroadcast(b[r * dh + c]), y[r], sb);
       }
       vstore(ac, sa);
       vstore(bc, sb);
@@ -235,11 +219,13 @@ inline void addOuterProducts(const float* a, const float* wa, const float* b, co
 // in cache until the backward reads them, and a normal store first reads every line it writes.
 constexpr double kStreamBytes = 8.0 * 1024 * 1024;
 
-inline void storeStreaming(float* p, vf v) {
+// p is aligned to the whole vector (kVL floats).
+inline void storeStreaming(float* p, const vf& v) {
 #if defined(__AVX512F__)
   _mm512_stream_ps(p, v);
 #elif defined(__AVX__)
-  _mm256_stream_ps(p, v);
+  _mm256_stream_ps(p, v.lo);
+  _mm256_stream_ps(p + 8, v.hi);
 #else
   vstore(p, v);
 #endif
@@ -261,7 +247,7 @@ inline void writeProbRow(const float* w, int n, float mul, int t, bool stream, v
     const int head = static_cast<int>((kAlign - reinterpret_cast<uintptr_t>(p) % kAlign) % kAlign / sizeof(float));
     for (; j < std::min(head, t); j++) p[j] = j < n ? w[j] * mul : 0.0f;
     for (; j + kVL <= t; j += kVL) {
-      const vf x = j + kVL <= n ? vload(w + j) * mul : lanes < static_cast<float>(n - j) ? vload(w + j) * mul : vzero();
+      const vf x = j + kVL <= n ? vload(w + j) * mul : vselect(lanes < static_cast<float>(n - j), vload(w + j) * mul, vzero());
       storeStreaming(p + j, x);
     }
     for (; j < t; j++) p[j] = j < n ? w[j] * mul : 0.0f;
@@ -341,7 +327,7 @@ bool forwardT(const AttentionDims& d, const float* q, const float* k, const floa
       vf mv[R];
       for (int r = 0; r < R; r++) {
         float* sd = s + r * tp + jd;
-        vstore(sd, lanes > static_cast<float>(i0 + r - jd) ? vbroadcast(-INFINITY) : vload(sd));
+        vstore(sd, vselect(lanes > static_cast<float>(i0 + r - jd), vbroadcast(-INFINITY), vload(sd)));
         mv[r] = vbroadcast(-INFINITY);
       }
       for (int jb = 0; jb < nb; jb++) {
@@ -442,7 +428,7 @@ bool backwardT(const AttentionDims& d, const float* dy, const float* q, const fl
       vf acc[R];
       for (int r = 0; r < R; r++) acc[r] = vzero();
       for (int jb = 0; jb < nb; jb++) {
-        for (int r = 0; r < R; r++) acc[r] += vload(pb + r * tp + jb * kVL) * vload(ds + r * tp + jb * kVL);
+        for (int r = 0; r < R; r++) acc[r] = vfma(vload(pb + r * tp + jb * kVL), vload(ds + r * tp + jb * kVL), acc[r]);
       }
       for (int r = 0; r < R; r++) {
         const float rowSum = vsum(acc[r]);  // S_i = Σ_j p_ij·dp_ij

@@ -23,14 +23,19 @@
 namespace csp {
 namespace {
 
+// Register blocking is the one thing that follows the build's registers: every element of C is
+// the same sequence of fused multiply-adds (p = 0, 1, ... within each KC slice) whatever MR and NR
+// are, so the results do not depend on it.
 #if defined(__AVX512F__)
 constexpr int MR = 14;  // 14×2 accumulators + 2 B vectors + 1 broadcast fit the 32 zmm registers
+constexpr int NRV = 2;  // vectors per micro-tile row
 #elif defined(__AVX__)
-constexpr int MR = 6;  // 6×2 accumulators + 3 fit the 16 ymm registers
+constexpr int MR = 6;   // 6 accumulator vectors of two ymm halves + 2 + 1 fit the 16 ymm registers
+constexpr int NRV = 1;
 #else
 constexpr int MR = 4;
+constexpr int NRV = 1;
 #endif
-constexpr int NRV = 2;  // vectors per micro-tile row
 constexpr int NR = NRV * kVL;
 constexpr int KC = 256;      // B micro-panel KC×NR: 32 KiB with AVX-512, inside L1
 constexpr int MC = MR * 12;  // A block MC×KC: ~170 KiB, inside L2
@@ -153,7 +158,7 @@ inline void microKernel(int kc, const float* __restrict pa, const float* __restr
     for (int i = 0; i < MR; i++) {
       const vf av = vbroadcast(pa[p * MR + i]);
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; v++) acc[i][v] += av * bv[v];
+      for (int v = 0; v < NRV; v++) acc[i][v] = vfma(av, bv[v], acc[i][v]);
     }
   };
   // With a power-of-two ldc the MR rows of the C tile share an L1 set and are evicted while A and B
@@ -246,13 +251,13 @@ void smallDot(const float* __restrict rowsA, const Problem& g, int j0, int j1) {
 #pragma GCC unroll 4
       for (int u = 0; u < 4; u++) {
         const vf bv = vload(bj + static_cast<size_t>(u) * k + p);
-        for (int i = 0; i < M; i++) acc[u][i] += av[i] * bv;
+        for (int i = 0; i < M; i++) acc[u][i] = vfma(av[i], bv, acc[u][i]);
       }
     }
     for (int u = 0; u < 4; u++) {
       for (int i = 0; i < M; i++) {
         float s = vsum(acc[u][i]);
-        for (int p = kFull; p < k; p++) s += rowsA[static_cast<size_t>(i) * k + p] * bj[static_cast<size_t>(u) * k + p];
+        for (int p = kFull; p < k; p++) s = fmaScalar(rowsA[static_cast<size_t>(i) * k + p], bj[static_cast<size_t>(u) * k + p], s);
         store(i, j + u, s);
       }
     }
@@ -261,9 +266,9 @@ void smallDot(const float* __restrict rowsA, const Problem& g, int j0, int j1) {
     const float* bj = g.b + static_cast<size_t>(j) * k;
     for (int i = 0; i < M; i++) {
       vf acc = vzero();
-      for (int p = 0; p < kFull; p += kVL) acc += vload(rowsA + static_cast<size_t>(i) * k + p) * vload(bj + p);
+      for (int p = 0; p < kFull; p += kVL) acc = vfma(vload(rowsA + static_cast<size_t>(i) * k + p), vload(bj + p), acc);
       float s = vsum(acc);
-      for (int p = kFull; p < k; p++) s += rowsA[static_cast<size_t>(i) * k + p] * bj[p];
+      for (int p = kFull; p < k; p++) s = fmaScalar(rowsA[static_cast<size_t>(i) * k + p], bj[p], s);
       store(i, j, s);
     }
   }
@@ -285,8 +290,8 @@ void smallAxpy(const Problem& g, int j0, int j1) {
         const float av = g.ta ? g.a[static_cast<size_t>(p) * g.m + i] : g.a[static_cast<size_t>(i) * g.k + p];
         float* ci = g.c + static_cast<size_t>(i) * g.n + c0;
         const vf avv = vbroadcast(av);
-        for (int j = 0; j < wv; j += kVL) vstore(ci + j, vload(ci + j) + avv * vload(bp + j));
-        for (int j = wv; j < w; j++) ci[j] += av * bp[j];
+        for (int j = 0; j < wv; j += kVL) vstore(ci + j, vfma(avv, vload(bp + j), vload(ci + j)));
+        for (int j = wv; j < w; j++) ci[j] = fmaScalar(av, bp[j], ci[j]);
       }
     }
   }

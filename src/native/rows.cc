@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace csp {
@@ -55,8 +56,8 @@ void rmsNormBackward(const float* dy, const float* x, const float* w, const floa
       for (int j = 0; j < d; j++) {
         const double g = static_cast<double>(dyi[j]) * w[j];
         const double u = xi[j] * r;
-        dxi[j] = static_cast<float>(dxi[j] + r * (g - u * meanDot));
-        if (dwc) dwc[j] += dyi[j] * u;
+        dxi[j] = static_cast<float>(fmaScalar(r, fmaScalar(-u, meanDot, g), static_cast<double>(dxi[j])));
+        if (dwc) dwc[j] = fmaScalar(static_cast<double>(dyi[j]), u, dwc[j]);
       }
     }
   });

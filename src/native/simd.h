@@ -1,30 +1,49 @@
-// The one SIMD vocabulary every kernel uses. The addon is built with -march=native on the machine that
-// runs it, so the vector width is picked at compile time: 16 floats with AVX-512, 8 with AVX, else 4
-// (GCC vector extensions then lower to whatever the target has). Kernels are written once against
-// `vf` and stay correct on every width; only the register-blocking constants change.
+// The one SIMD vocabulary every kernel uses.
+//
+// One logical width on every build. Kernels work on vectors of kVL = 16 floats (vf, vi) and kVLD = 8
+// doubles (vd, vl), whatever the instruction set the addon is compiled for (binding.gyp's -march):
+// which lanes a reduction adds in which tree, how many accumulators it keeps, where padding and
+// blocks begin — all of it depends only on the source, so a float result is the same bits on an
+// AVX-512 build and on an x86-64-v3 (AVX2) build. An AVX-512 build holds a vf in one zmm register;
+// an AVX/AVX2 build as a Pair of two 8-float halves (two ymm registers, lane l of the vf is lane
+// l mod 8 of half l / 8); any other build as pairs of 4-float quarters. Every operation acts lane by
+// lane, so the halves compute exactly what the wide register does. (A plain 64-byte GCC vector type
+// would do the same arithmetic on AVX2, but GCC 12 moves such vectors through the stack at every
+// load and store; a Pair of native vectors stays in registers.)
+//
+// Fused multiply-adds only where written. The addon is compiled with -ffp-contract=off, and kernels
+// call vfma / vfnma / vfms (and fmaScalar for scalars) where they want one rounding: whether GCC
+// would contract a·b + c by itself depends on its tuning (-mtune=znver* keeps loop-carried
+// accumulations of up to 256 bits unfused, generic tuning fuses them), which would make results
+// depend on -march again. With FMA hardware (x86-64-v3 and up) each of these is one fused
+// instruction on every build; a build without FMA rounds twice and is not bit-identical to the others.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
-#if defined(__AVX__)
+#if defined(__AVX__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
 namespace csp {
 
-#if defined(__AVX512F__)
+// The logical widths (lanes of vf / vi and of vd / vl).
 constexpr int kVL = 16;
-#elif defined(__AVX__)
-constexpr int kVL = 8;
-#else
-constexpr int kVL = 4;
-#endif
+constexpr int kVLD = 8;
 
-typedef float vf __attribute__((vector_size(kVL * sizeof(float))));
+// The widest native vector of this build, in bytes.
+#if defined(__AVX512F__)
+constexpr int kRegisterBytes = 64;
+#elif defined(__AVX__)
+constexpr int kRegisterBytes = 32;
+#else
+constexpr int kRegisterBytes = 16;
+#endif
 
 #if defined(__has_builtin)
 #if __has_builtin(__builtin_shufflevector)
@@ -32,113 +51,521 @@ typedef float vf __attribute__((vector_size(kVL * sizeof(float))));
 #endif
 #endif
 
-// memcpy is how GCC spells an unaligned vector load/store without aliasing trouble; it compiles
-// to a single vmovups.
-inline vf vload(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+// GCC vector-extension types, one per (lane type, size in bytes) this file uses.
+template <typename T, int Bytes>
+struct NativeVec;
+#define CSP_NATIVE_VEC(T, BYTES)                                 \
+  template <>                                                    \
+  struct NativeVec<T, BYTES> {                                   \
+    typedef T type __attribute__((vector_size(BYTES)));          \
+  };
+CSP_NATIVE_VEC(float, 16)
+CSP_NATIVE_VEC(float, 32)
+CSP_NATIVE_VEC(double, 16)
+CSP_NATIVE_VEC(double, 32)
+CSP_NATIVE_VEC(int32_t, 16)
+CSP_NATIVE_VEC(int32_t, 32)
+CSP_NATIVE_VEC(int64_t, 16)
+CSP_NATIVE_VEC(int64_t, 32)
+CSP_NATIVE_VEC(float, 8)
+CSP_NATIVE_VEC(double, 8)
+CSP_NATIVE_VEC(int32_t, 8)
+CSP_NATIVE_VEC(int64_t, 8)
+CSP_NATIVE_VEC(int8_t, 4)
+CSP_NATIVE_VEC(int8_t, 8)
+CSP_NATIVE_VEC(int8_t, 16)
+#if defined(__AVX512F__)
+CSP_NATIVE_VEC(float, 64)
+CSP_NATIVE_VEC(double, 64)
+CSP_NATIVE_VEC(int32_t, 64)
+CSP_NATIVE_VEC(int64_t, 64)
+#endif
+#undef CSP_NATIVE_VEC
+
+// A vector of twice H's lanes held as two H: lanes [0, n) in lo and [n, 2n) in hi. L is the lane type.
+template <typename H, typename L>
+struct Pair {
+  typedef H Half;
+  typedef L Lane;
+  H lo, hi;
+};
+
+template <typename V>
+struct IsPair : std::false_type {};
+template <typename H, typename L>
+struct IsPair<Pair<H, L>> : std::true_type {};
+
+// Lanes of a vector type (native or Pair).
+template <typename V>
+constexpr int lanesOf() {
+  if constexpr (IsPair<V>::value) {
+    return 2 * lanesOf<typename V::Half>();
+  } else {
+    return static_cast<int>(sizeof(V) / sizeof(std::declval<V>()[0]));
+  }
 }
 
-inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+// The vector of N lanes of T on this build: native where it fits a register, else a Pair.
+template <typename T, int N, bool Fits = (N * sizeof(T) <= static_cast<size_t>(kRegisterBytes))>
+struct VecOf {
+  using type = typename NativeVec<T, static_cast<int>(N * sizeof(T))>::type;
+};
+template <typename T, int N>
+struct VecOf<T, N, false> {
+  using type = Pair<typename VecOf<T, N / 2>::type, T>;
+};
+
+// The comparison-result lane type of a lane type (a < b yields -1 / 0 lanes of this type).
+template <typename L>
+struct MaskLane {
+  using type = typename std::conditional<sizeof(L) == 8, int64_t, int32_t>::type;
+};
+
+template <typename T>
+struct Id {
+  using type = T;
+};
+
+// Lane-by-lane operators on Pairs, with the same meaning as GCC's on native vectors (a scalar
+// operand applies to every lane).
+#define CSP_PAIR_BINARY(OP)                                                                     \
+  template <typename H, typename L>                                                             \
+  inline Pair<H, L> operator OP(const Pair<H, L>& a, const Pair<H, L>& b) {                     \
+    return {a.lo OP b.lo, a.hi OP b.hi};                                                        \
+  }                                                                                             \
+  template <typename H, typename L>                                                             \
+  inline Pair<H, L> operator OP(const Pair<H, L>& a, typename Id<L>::type s) {                  \
+    return {a.lo OP s, a.hi OP s};                                                              \
+  }                                                                                             \
+  template <typename H, typename L>                                                             \
+  inline Pair<H, L> operator OP(typename Id<L>::type s, const Pair<H, L>& b) {                  \
+    return {s OP b.lo, s OP b.hi};                                                              \
+  }                                                                                             \
+  template <typename H, typename L>                                                             \
+  inline Pair<H, L>& operator OP##=(Pair<H, L>& a, const Pair<H, L>& b) {                       \
+    a.lo OP## = b.lo;                                                                           \
+    a.hi OP## = b.hi;                                                                           \
+    return a;                                                                                   \
+  }
+CSP_PAIR_BINARY(+)
+CSP_PAIR_BINARY(-)
+CSP_PAIR_BINARY(*)
+CSP_PAIR_BINARY(/)
+CSP_PAIR_BINARY(&)
+CSP_PAIR_BINARY(|)
+CSP_PAIR_BINARY(^)
+#undef CSP_PAIR_BINARY
+
+#define CSP_PAIR_SHIFT(OP)                                   \
+  template <typename H, typename L>                          \
+  inline Pair<H, L> operator OP(const Pair<H, L>& a, int s) { \
+    return {a.lo OP s, a.hi OP s};                           \
+  }
+CSP_PAIR_SHIFT(<<)
+CSP_PAIR_SHIFT(>>)
+#undef CSP_PAIR_SHIFT
+
+#define CSP_PAIR_COMPARE(OP)                                                                          \
+  template <typename H, typename L>                                                                   \
+  inline auto operator OP(const Pair<H, L>& a, const Pair<H, L>& b)                                   \
+      ->Pair<decltype(a.lo OP b.lo), typename MaskLane<L>::type> {                                    \
+    return {a.lo OP b.lo, a.hi OP b.hi};                                                              \
+  }                                                                                                   \
+  template <typename H, typename L>                                                                   \
+  inline auto operator OP(const Pair<H, L>& a, typename Id<L>::type s)                                \
+      ->Pair<decltype(a.lo OP s), typename MaskLane<L>::type> {                                       \
+    return {a.lo OP s, a.hi OP s};                                                                    \
+  }
+CSP_PAIR_COMPARE(<)
+CSP_PAIR_COMPARE(>)
+CSP_PAIR_COMPARE(<=)
+CSP_PAIR_COMPARE(>=)
+CSP_PAIR_COMPARE(==)
+CSP_PAIR_COMPARE(!=)
+#undef CSP_PAIR_COMPARE
+
+template <typename H, typename L>
+inline Pair<H, L> operator-(const Pair<H, L>& a) {
+  return {-a.lo, -a.hi};
+}
+
+template <typename H, typename L>
+inline Pair<H, L> operator~(const Pair<H, L>& a) {
+  return {~a.lo, ~a.hi};
+}
+
+// Lane i of a vector (native or Pair).
+template <typename V>
+inline auto lane(const V& v, int i) {
+  if constexpr (IsPair<V>::value) {
+    constexpr int half = lanesOf<typename V::Half>();
+    return i < half ? lane(v.lo, i) : lane(v.hi, i - half);
+  } else {
+    return v[i];
+  }
+}
+
+// The logical vector types.
+typedef VecOf<float, kVL>::type vf;       // 16 floats
+typedef VecOf<int32_t, kVL>::type vi;     // 16 int32: bit patterns, comparison masks (-1 / 0), exponents
+typedef VecOf<double, kVLD>::type vd;     // 8 doubles
+typedef VecOf<int64_t, kVLD>::type vl;    // 8 int64 (a comparison of two vd)
+typedef VecOf<float, kVLD>::type vfh;     // the 8 floats of one vd
+
+// ---- loads, stores, constants ---------------------------------------------------------------------
+
+// memcpy is how GCC spells an unaligned vector load/store without aliasing trouble; it compiles
+// to one unaligned move per native vector.
+template <typename V, typename T>
+inline V vloadAs(const T* p) {
+  if constexpr (IsPair<V>::value) {
+    return {vloadAs<typename V::Half>(p), vloadAs<typename V::Half>(p + lanesOf<typename V::Half>())};
+  } else {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+}
+
+template <typename V, typename T>
+inline void vstoreAs(T* p, const V& v) {
+  if constexpr (IsPair<V>::value) {
+    vstoreAs(p, v.lo);
+    vstoreAs(p + lanesOf<typename V::Half>(), v.hi);
+  } else {
+    std::memcpy(p, &v, sizeof v);
+  }
+}
+
+inline vf vload(const float* p) { return vloadAs<vf>(p); }
+inline void vstore(float* p, const vf& v) { vstoreAs(p, v); }
+inline vi vloadBits(const float* p) { return vloadAs<vi>(p); }
+
+// Every lane = s. Subtracting +0 is an identity (also for s = −0); adding it would not be.
+template <typename V, typename L>
+inline V vsplat(L s) {
+  if constexpr (IsPair<V>::value) {
+    const typename V::Half h = vsplat<typename V::Half>(s);
+    return {h, h};
+  } else {
+    return s - V{};
+  }
+}
 
 inline vf vzero() { return vf{}; }
-
-inline vf vbroadcast(float s) {
-#if defined(__AVX512F__)
-  return _mm512_set1_ps(s);
-#elif defined(__AVX__)
-  return _mm256_set1_ps(s);
-#else
-  return s - vf{};  // not vf{} + s: adding +0 is not an identity (-0 + 0 = +0), subtracting it is
-#endif
-}
-
-// 32-bit integer lanes of the same width as vf: bit patterns, comparison masks (-1 / 0) and exponents.
-// A comparison of two vf (a < b) yields a vi.
-typedef int32_t vi __attribute__((vector_size(kVL * sizeof(int32_t))));
-
-// One byte per lane (masks written out as 0/1 bytes).
-typedef int8_t vbyte __attribute__((vector_size(kVL)));
-
-// The bits of a vector as another vector type of the same size (no conversion).
-template <typename To, typename From>
-inline To vbitcast(From v) {
-  static_assert(sizeof(To) == sizeof(From), "vbitcast needs types of one size");
-  To r;
-  std::memcpy(&r, &v, sizeof r);
-  return r;
-}
-
-inline vi vbits(vf v) { return vbitcast<vi>(v); }
-inline vf vfromBits(vi v) { return vbitcast<vf>(v); }
-
-inline vi vloadBits(const float* p) {
-  vi v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline vi vbroadcastInt(int32_t s) { return s - vi{}; }
-
-// Per lane: mask ? a : b, for a mask of -1 / 0 lanes (a comparison result).
-inline vf vselect(vi mask, vf a, vf b) { return vfromBits((mask & vbits(a)) | (~mask & vbits(b))); }
-
-// Double lanes: half as many as vf, in the same register width (kernels that need double
-// precision: convert half a vf with __builtin_convertvector, compute, convert back).
-constexpr int kVLD = kVL / 2;
-typedef double vd __attribute__((vector_size(kVLD * sizeof(double))));
-typedef int64_t vl __attribute__((vector_size(kVLD * sizeof(int64_t))));  // a comparison of two vd
-typedef float vfh __attribute__((vector_size(kVLD * sizeof(float))));     // the floats of one vd
-
-inline vl vbitsD(vd v) { return vbitcast<vl>(v); }
-inline vd vfromBitsD(vl v) { return vbitcast<vd>(v); }
-
+inline vf vbroadcast(float s) { return vsplat<vf>(s); }
+inline vi vbroadcastInt(int32_t s) { return vsplat<vi>(s); }
 inline vd vzeroD() { return vd{}; }
-inline vd vbroadcastD(double s) { return s - vd{}; }  // s − (+0) = s, also for s = −0
-inline vl vbroadcastLong(int64_t s) { return s - vl{}; }
-inline vd vselectD(vl mask, vd a, vd b) { return vfromBitsD((mask & vbitsD(a)) | (~mask & vbitsD(b))); }
+inline vd vbroadcastD(double s) { return vsplat<vd>(s); }
 
-// Horizontal sum in a fixed tree order, so the result never depends on anything but the lanes.
-inline float vsum(vf v) {
-#if defined(CSP_HAS_SHUFFLEVECTOR)
-  typedef float v4 __attribute__((vector_size(16)));
-#if defined(__AVX512F__)
-  typedef float v8 __attribute__((vector_size(32)));
-  const v8 s8 = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-                __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  const v4 s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3) + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
-#elif defined(__AVX__)
-  const v4 s4 = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
-#else
-  const v4 s4 = v;
-#endif
-  const v4 s2 = s4 + __builtin_shufflevector(s4, s4, 2, 3, 2, 3);
-  return s2[0] + s2[1];
-#else
-  float lanes[kVL];
-  vstore(lanes, v);
-  for (int width = kVL / 2; width > 0; width /= 2) {
-    for (int i = 0; i < width; i++) lanes[i] += lanes[i + width];
+// ---- bits, selection, conversion ------------------------------------------------------------------
+
+// The bits of a vector as another vector type of the same size and shape (no conversion).
+template <typename To, typename From>
+inline To vbitcast(const From& v) {
+  static_assert(sizeof(To) == sizeof(From), "vbitcast needs types of one size");
+  if constexpr (IsPair<To>::value) {
+    static_assert(IsPair<From>::value, "vbitcast needs types of one shape");
+    return {vbitcast<typename To::Half>(v.lo), vbitcast<typename To::Half>(v.hi)};
+  } else {
+    To r;
+    std::memcpy(&r, &v, sizeof r);
+    return r;
   }
-  return lanes[0];
+}
+
+inline vi vbits(const vf& v) { return vbitcast<vi>(v); }
+inline vf vfromBits(const vi& v) { return vbitcast<vf>(v); }
+inline vl vbitsD(const vd& v) { return vbitcast<vl>(v); }
+inline vd vfromBitsD(const vl& v) { return vbitcast<vd>(v); }
+
+// Per lane: mask ? a : b, for a mask of -1 / 0 lanes (a comparison result). GCC's vector ?: on
+// native vectors (a blend or masked move).
+template <typename M, typename V>
+inline V vselectAs(const M& mask, const V& a, const V& b) {
+  if constexpr (IsPair<V>::value) {
+    return {vselectAs(mask.lo, a.lo, b.lo), vselectAs(mask.hi, a.hi, b.hi)};
+  } else {
+    return mask ? a : b;
+  }
+}
+inline vf vselect(const vi& mask, const vf& a, const vf& b) { return vselectAs(mask, a, b); }
+inline vi vselect(const vi& mask, const vi& a, const vi& b) { return vselectAs(mask, a, b); }
+inline vd vselectD(const vl& mask, const vd& a, const vd& b) { return vselectAs(mask, a, b); }
+
+// Per lane: a > b ? a : b (b where either is NaN): one max instruction per native vector.
+template <typename V>
+inline V vmaxOf(const V& a, const V& b) {
+  if constexpr (IsPair<V>::value) {
+    return {vmaxOf(a.lo, b.lo), vmaxOf(a.hi, b.hi)};
+  } else {
+    return a > b ? a : b;
+  }
+}
+inline vf vmax(const vf& a, const vf& b) { return vmaxOf(a, b); }
+inline vi vmax(const vi& a, const vi& b) { return vmaxOf(a, b); }
+
+// The two halves of a native vector, and the native vector of two halves (register moves with
+// __builtin_shufflevector; memcpy otherwise).
+#if defined(CSP_HAS_SHUFFLEVECTOR)
+template <typename V, int... J>
+inline auto lowHalf(const V& v, std::integer_sequence<int, J...>) {
+  return __builtin_shufflevector(v, v, J...);
+}
+template <typename V, int... J>
+inline auto highHalf(const V& v, std::integer_sequence<int, J...>) {
+  return __builtin_shufflevector(v, v, (J + static_cast<int>(sizeof...(J)))...);
+}
+template <typename V, typename H, int... J>
+inline V joinHalves(const H& lo, const H& hi, std::integer_sequence<int, J...>) {
+  return __builtin_shufflevector(lo, hi, J...);
+}
+#endif
+
+template <typename V>
+inline auto splitNative(const V& v) {
+  constexpr int n = lanesOf<V>() / 2;
+#if defined(CSP_HAS_SHUFFLEVECTOR)
+  return std::make_pair(lowHalf(v, std::make_integer_sequence<int, n>{}), highHalf(v, std::make_integer_sequence<int, n>{}));
+#else
+  typedef typename std::remove_cv<typename std::remove_reference<decltype(std::declval<V>()[0])>::type>::type L;
+  typedef typename NativeVec<L, static_cast<int>(n * sizeof(L))>::type H;
+  H lo, hi;
+  std::memcpy(&lo, &v, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+  return std::make_pair(lo, hi);
 #endif
 }
 
-#if defined(__AVX512F__) && defined(CSP_HAS_SHUFFLEVECTOR)
-#define CSP_TRANSPOSE16 1
-// One level of the recursive 16×16 block transpose: for rows a = i and b = i + K, a keeps its even
-// K-wide column blocks and takes b's even ones; b gets the odd blocks of both.
-constexpr int lowIndex(int K, int j) { return (j % (2 * K)) < K ? j : 16 + j - K; }
-constexpr int highIndex(int K, int j) { return (j % (2 * K)) < K ? j + K : 16 + j; }
+template <typename V, typename H>
+inline V joinNative(const H& lo, const H& hi) {
+  static_assert(sizeof(V) == 2 * sizeof(H), "joinNative needs two halves");
+#if defined(CSP_HAS_SHUFFLEVECTOR)
+  return joinHalves<V>(lo, hi, std::make_integer_sequence<int, lanesOf<V>()>{});
+#else
+  V v;
+  std::memcpy(&v, &lo, sizeof lo);
+  std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
+  return v;
+#endif
+}
 
-template <int K, int... J>
-inline void swapBlocks(vf& a, vf& b, std::integer_sequence<int, J...>) {
-  const vf lo = __builtin_shufflevector(a, b, lowIndex(K, J)...);
-  const vf hi = __builtin_shufflevector(a, b, highIndex(K, J)...);
+// The native vector of N lanes of T, whatever fits a register or not (for the halves of a split).
+template <typename T, int N>
+using NativeOf = typename NativeVec<T, static_cast<int>(N * sizeof(T))>::type;
+
+// Lane-wise numeric conversion (float <-> double) between vectors of equal lane counts.
+template <typename To, typename From>
+inline To vconvert(const From& v) {
+  static_assert(lanesOf<To>() == lanesOf<From>(), "vconvert needs equal lane counts");
+  if constexpr (IsPair<To>::value && IsPair<From>::value) {
+    return {vconvert<typename To::Half>(v.lo), vconvert<typename To::Half>(v.hi)};
+  } else if constexpr (IsPair<To>::value) {
+    const auto halves = splitNative(v);
+    return {vconvert<typename To::Half>(halves.first), vconvert<typename To::Half>(halves.second)};
+  } else if constexpr (IsPair<From>::value) {
+    typedef typename std::remove_cv<typename std::remove_reference<decltype(std::declval<To>()[0])>::type>::type L;
+    typedef NativeOf<L, lanesOf<To>() / 2> H;
+    return joinNative<To>(vconvert<H>(v.lo), vconvert<H>(v.hi));
+  } else {
+    return __builtin_convertvector(v, To);
+  }
+}
+
+// Writes mask lanes (-1 / 0) as bytes 1 / 0.
+template <typename M>
+inline void storeMaskBytes(uint8_t* p, const M& mask) {
+  if constexpr (IsPair<M>::value) {
+    storeMaskBytes(p, mask.lo);
+    storeMaskBytes(p + lanesOf<typename M::Half>(), mask.hi);
+  } else {
+    typedef typename NativeVec<int8_t, lanesOf<M>()>::type Bytes;
+    const Bytes bytes = -__builtin_convertvector(mask, Bytes);
+    std::memcpy(p, &bytes, sizeof bytes);
+  }
+}
+
+// ---- fused multiply-add ---------------------------------------------------------------------------
+
+// vfma(a, b, c) = a·b + c, vfms(a, b, c) = a·b − c, vfnma(a, b, c) = c − a·b: each rounded once
+// where the build has FMA (see the top of this file).
+#if defined(__FMA__)
+#define CSP_NATIVE_FMA(T, BYTES, SUFFIX, PREFIX)                                                         \
+  inline NativeVec<T, BYTES>::type nativeFma(NativeVec<T, BYTES>::type a, NativeVec<T, BYTES>::type b,  \
+                                             NativeVec<T, BYTES>::type c) {                              \
+    return PREFIX##_fmadd_##SUFFIX(a, b, c);                                                             \
+  }                                                                                                      \
+  inline NativeVec<T, BYTES>::type nativeFms(NativeVec<T, BYTES>::type a, NativeVec<T, BYTES>::type b,  \
+                                             NativeVec<T, BYTES>::type c) {                              \
+    return PREFIX##_fmsub_##SUFFIX(a, b, c);                                                             \
+  }                                                                                                      \
+  inline NativeVec<T, BYTES>::type nativeFnma(NativeVec<T, BYTES>::type a, NativeVec<T, BYTES>::type b, \
+                                              NativeVec<T, BYTES>::type c) {                             \
+    return PREFIX##_fnmadd_##SUFFIX(a, b, c);                                                            \
+  }
+CSP_NATIVE_FMA(float, 16, ps, _mm)
+CSP_NATIVE_FMA(float, 32, ps, _mm256)
+CSP_NATIVE_FMA(double, 16, pd, _mm)
+CSP_NATIVE_FMA(double, 32, pd, _mm256)
+#if defined(__AVX512F__)
+CSP_NATIVE_FMA(float, 64, ps, _mm512)
+CSP_NATIVE_FMA(double, 64, pd, _mm512)
+#endif
+#undef CSP_NATIVE_FMA
+inline float fmaScalar(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+inline double fmaScalar(double a, double b, double c) { return __builtin_fma(a, b, c); }
+#else
+template <typename V>
+inline V nativeFma(V a, V b, V c) {
+  return a * b + c;
+}
+template <typename V>
+inline V nativeFms(V a, V b, V c) {
+  return a * b - c;
+}
+template <typename V>
+inline V nativeFnma(V a, V b, V c) {
+  return c - a * b;
+}
+inline float fmaScalar(float a, float b, float c) { return a * b + c; }
+inline double fmaScalar(double a, double b, double c) { return a * b + c; }
+#endif
+
+// The three forms on any vector type: native ones directly, Pairs half by half.
+enum class FusedOp { kFma, kFms, kFnma };
+
+template <FusedOp Op, typename V>
+inline V fused(const V& a, const V& b, const V& c) {
+  if constexpr (IsPair<V>::value) {
+    return {fused<Op>(a.lo, b.lo, c.lo), fused<Op>(a.hi, b.hi, c.hi)};
+  } else if constexpr (Op == FusedOp::kFma) {
+    return nativeFma(a, b, c);
+  } else if constexpr (Op == FusedOp::kFms) {
+    return nativeFms(a, b, c);
+  } else {
+    return nativeFnma(a, b, c);
+  }
+}
+
+template <typename V>
+inline V vfma(const V& a, const V& b, const V& c) {
+  return fused<FusedOp::kFma>(a, b, c);
+}
+template <typename V>
+inline V vfms(const V& a, const V& b, const V& c) {
+  return fused<FusedOp::kFms>(a, b, c);
+}
+template <typename V>
+inline V vfnma(const V& a, const V& b, const V& c) {
+  return fused<FusedOp::kFnma>(a, b, c);
+}
+
+// ---- horizontal operations ------------------------------------------------------------------------
+
+// The lane-wise sum of a vector's two halves (lanes i and i + n/2): the first step of every tree below.
+template <typename V>
+inline auto halvesSum(const V& v) {
+  if constexpr (IsPair<V>::value) {
+    return v.lo + v.hi;
+  } else {
+    const auto halves = splitNative(v);
+    return halves.first + halves.second;
+  }
+}
+
+// Horizontal sum in a fixed tree: lanes i and i + n/2 first, then i and i + n/4, ..., down to four
+// lanes s, and (s0 + s2) + (s1 + s3). The result depends only on the lanes, never on the build.
+template <typename V>
+inline auto vsumOf(const V& v) {
+  if constexpr (lanesOf<V>() > 4) {
+    return vsumOf(halvesSum(v));
+  } else {
+#if defined(CSP_HAS_SHUFFLEVECTOR)
+    if constexpr (!IsPair<V>::value) {
+      const V s2 = v + __builtin_shufflevector(v, v, 2, 3, 2, 3);
+      return s2[0] + s2[1];
+    }
+#endif
+    return (lane(v, 0) + lane(v, 2)) + (lane(v, 1) + lane(v, 3));
+  }
+}
+
+inline float vsum(const vf& v) { return vsumOf(v); }
+inline double vsumD(const vd& v) { return vsumOf(v); }
+
+// The largest lane (max is exact: the order does not matter).
+template <typename V>
+inline auto hmaxOf(const V& v) {
+  if constexpr (lanesOf<V>() > 4) {
+    if constexpr (IsPair<V>::value) {
+      return hmaxOf(vmaxOf(v.lo, v.hi));
+    } else {
+      const auto halves = splitNative(v);
+      const auto a = halves.first, b = halves.second;
+      return hmaxOf(a > b ? a : b);
+    }
+  } else {
+    const auto a = lane(v, 0) > lane(v, 1) ? lane(v, 0) : lane(v, 1);
+    const auto b = lane(v, 2) > lane(v, 3) ? lane(v, 2) : lane(v, 3);
+    return a > b ? a : b;
+  }
+}
+
+inline float hmax(const vf& v) { return hmaxOf(v); }
+inline int32_t hmax(const vi& v) { return hmaxOf(v); }
+
+// 0, 1, ..., kVL − 1 as floats.
+inline vf laneIndex() {
+  float lanes[kVL];
+  for (int l = 0; l < kVL; l++) lanes[l] = static_cast<float>(l);
+  return vload(lanes);
+}
+
+#if defined(CSP_HAS_SHUFFLEVECTOR)
+// One level of the recursive N×N block transpose of native N-lane vectors: for rows a = i and
+// b = i + K, a keeps its even K-wide column blocks and takes b's even ones; b gets the odd blocks of both.
+constexpr int lowIndex(int N, int K, int j) { return (j % (2 * K)) < K ? j : N + j - K; }
+constexpr int highIndex(int N, int K, int j) { return (j % (2 * K)) < K ? j + K : N + j; }
+
+template <int K, typename V, int... J>
+inline void swapBlocks(V& a, V& b, std::integer_sequence<int, J...>) {
+  constexpr int N = static_cast<int>(sizeof...(J));
+  const V lo = __builtin_shufflevector(a, b, lowIndex(N, K, J)...);
+  const V hi = __builtin_shufflevector(a, b, highIndex(N, K, J)...);
   a = lo;
   b = hi;
 }
+
+// r[i] += r[i + K] after swapping blocks, for i < K: one level of a batched horizontal sum.
+template <int K, typename V>
+inline void reduceLevel(V* r) {
+  for (int i = 0; i < K; i++) {
+    V a = r[i], b = r[i + K];
+    swapBlocks<K>(a, b, std::make_integer_sequence<int, lanesOf<V>()>{});
+    r[i] = a + b;
+  }
+}
+#endif
+
+#if defined(__AVX__) && !defined(__AVX512F__) && defined(CSP_HAS_SHUFFLEVECTOR)
+// AVX/AVX2 builds: eight horizontal sums at once. Lane j of the result is vsum(r[j]), in exactly
+// vsum's tree (the halves first, then lanes i and i + 4, i + 2, i + 1 of the 8-lane sum).
+#define CSP_VSUM8 1
+typedef NativeOf<float, 8> f32x8;
+inline f32x8 vsum8(const vf r[8]) {
+  f32x8 h[8];
+  for (int j = 0; j < 8; j++) h[j] = r[j].lo + r[j].hi;
+  reduceLevel<4>(h);
+  reduceLevel<2>(h);
+  reduceLevel<1>(h);
+  return h[0];
+}
+#endif
+
+#if defined(__AVX512F__) && defined(CSP_HAS_SHUFFLEVECTOR)
+// AVX-512 builds: in-register 16×16 transposes and sixteen horizontal sums at once, on native vf.
+// (Other builds take the kernels' plain paths, which compute the same values.)
+#define CSP_TRANSPOSE16 1
 
 template <int K>
 inline void transposeLevel(vf r[16]) {
@@ -155,15 +582,6 @@ inline void transpose16x16(vf r[16]) {
   transposeLevel<1>(r);
 }
 
-template <int K>
-inline void reduceLevel(vf r[16]) {
-  for (int i = 0; i < K; i++) {
-    vf a = r[i], b = r[i + K];
-    swapBlocks<K>(a, b, std::make_integer_sequence<int, 16>{});
-    r[i] = a + b;
-  }
-}
-
 // Lane j of the result is vsum(r[j]), added up in exactly vsum's tree order: sixteen horizontal
 // sums for the price of about three vector operations each.
 inline vf vsum16(vf r[16]) {
@@ -173,6 +591,20 @@ inline vf vsum16(vf r[16]) {
   reduceLevel<1>(r);
   return r[0];
 }
+#endif
+
+// Batched horizontal sums where the build has them: lane j of vsumBatch(r) is vsum(r[j]), for
+// kBatchSums vectors r (16 on AVX-512, 8 on AVX/AVX2), as one native vector SumBatch.
+#if defined(CSP_TRANSPOSE16)
+#define CSP_BATCHED_SUMS 1
+constexpr int kBatchSums = 16;
+typedef vf SumBatch;
+inline SumBatch vsumBatch(vf r[16]) { return vsum16(r); }
+#elif defined(CSP_VSUM8)
+#define CSP_BATCHED_SUMS 1
+constexpr int kBatchSums = 8;
+typedef f32x8 SumBatch;
+inline SumBatch vsumBatch(vf r[8]) { return vsum8(r); }
 #endif
 
 // Scratch memory aligned to a cache line; grows on demand and is kept for the next call, so that

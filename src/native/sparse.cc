@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "simd.h"
@@ -47,45 +48,49 @@ constexpr int kDirectTokens = 4;
 
 // outT[(r - r0)·MB ..] = Σ_{p in row r} val[p] · inT[idx[p]·MB ..] for r in [r0, r1).
 // U independent accumulator chains hide the FMA latency; chain u takes the nonzeros p ≡ u (mod U)
-// counted from the row start, and the chains are combined in a fixed tree.
-template <int NV>
+// counted from the row start, and the chains are combined in a fixed tree. Each token is its own
+// lane, so a token's result depends on U alone: not on how many tokens a block holds (MB), nor on
+// how many of the NV vectors are done per walk over the row's nonzeros (G).
+template <int NV, int U>
 void gatherRows(int r0, int r1, const CsrView& a, const float* __restrict inT, float* __restrict outT,
                 const float* bias) {
   constexpr int MB = NV * kVL;
-  constexpr int U = NV >= 4 ? 2 : 4 / NV;
+  constexpr int G = kRegisterBytes == 64 ? NV : (NV < 2 ? NV : 2);  // U·G accumulators stay in registers
   for (int r = r0; r < r1; r++) {
-    vf acc[U][NV];
-    for (int u = 0; u < U; u++) {
-      for (int v = 0; v < NV; v++) acc[u][v] = vzero();
-    }
-    int p = a.ptr[r];
-    const int end = a.ptr[r + 1];
-    for (; p + U <= end; p += U) {
-#pragma GCC unroll 4
-      for (int u = 0; u < U; u++) {
-        const float* xr = inT + static_cast<size_t>(a.idx[p + u]) * MB;
-        const vf w = vbroadcast(a.val[p + u]);
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) acc[u][v] += w * vload(xr + v * kVL);
-      }
-    }
-    for (int u = 0; p < end; p++, u++) {
-      const float* xr = inT + static_cast<size_t>(a.idx[p]) * MB;
-      const vf w = vbroadcast(a.val[p]);
-      for (int v = 0; v < NV; v++) acc[u][v] += w * vload(xr + v * kVL);
-    }
-    for (int width = U / 2; width > 0; width /= 2) {
-      for (int u = 0; u < width; u++) {
-        for (int v = 0; v < NV; v++) acc[u][v] += acc[u + width][v];
-      }
-    }
     float* o = outT + static_cast<size_t>(r - r0) * MB;
-    // The bias joins after the sum: fl(Σ + b), the same value as adding Σ to a bias-filled output.
-    if (bias) {
-      const vf b = vbroadcast(bias[r]);
-      for (int v = 0; v < NV; v++) acc[0][v] += b;
+    const int begin = a.ptr[r], end = a.ptr[r + 1];
+    for (int g = 0; g < NV; g += G) {
+      vf acc[U][G];
+      for (int u = 0; u < U; u++) {
+        for (int v = 0; v < G; v++) acc[u][v] = vzero();
+      }
+      int p = begin;
+      for (; p + U <= end; p += U) {
+#pragma GCC unroll 4
+        for (int u = 0; u < U; u++) {
+          const float* xr = inT + static_cast<size_t>(a.idx[p + u]) * MB + g * kVL;
+          const vf w = vbroadcast(a.val[p + u]);
+#pragma GCC unroll 4
+          for (int v = 0; v < G; v++) acc[u][v] = vfma(w, vload(xr + v * kVL), acc[u][v]);
+        }
+      }
+      for (int u = 0; p < end; p++, u++) {
+        const float* xr = inT + static_cast<size_t>(a.idx[p]) * MB + g * kVL;
+        const vf w = vbroadcast(a.val[p]);
+        for (int v = 0; v < G; v++) acc[u][v] = vfma(w, vload(xr + v * kVL), acc[u][v]);
+      }
+      for (int width = U / 2; width > 0; width /= 2) {
+        for (int u = 0; u < width; u++) {
+          for (int v = 0; v < G; v++) acc[u][v] += acc[u + width][v];
+        }
+      }
+      // The bias joins after the sum: fl(Σ + b), the same value as adding Σ to a bias-filled output.
+      if (bias) {
+        const vf b = vbroadcast(bias[r]);
+        for (int v = 0; v < G; v++) acc[0][v] += b;
+      }
+      for (int v = 0; v < G; v++) vstore(o + (g + v) * kVL, acc[0][v]);
     }
-    for (int v = 0; v < NV; v++) vstore(o + v * kVL, acc[0][v]);
   }
 }
 
@@ -115,7 +120,7 @@ void balancedRows(const CsrView& a, int part, int parts, int& r0, int& r1) {
 thread_local AlignedBuffer t_in, t_out, t_shared;
 
 // out[m, a.rows] = in[m, a.cols]·aᵀ (+ out): the shared body of both spmm directions.
-template <int NV>
+template <int NV, int U>
 bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, bool accumulate, const float* bias) {
   constexpr int MB = NV * kVL;
   constexpr int kOutChunk = std::max(8, 8192 / MB);  // 32 KiB of output at a time
@@ -149,7 +154,7 @@ bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, boo
       // Output rows go out in chunks whose token-minor copy stays in L1 until it is unpacked.
       for (int rc = r0; rc < r1; rc += kOutChunk) {
         const int re = std::min(r1, rc + kOutChunk);
-        gatherRows<NV>(rc, re, a, inT, outT, bias);
+        gatherRows<NV, U>(rc, re, a, inT, outT, bias);
         unpackTokenMinor(outT, MB, nt, out + static_cast<size_t>(t0) * a.rows, a.rows, rc, re, accumulate);
       }
     }
@@ -160,20 +165,26 @@ bool sparseTimesDenseT(int m, const float* in, const CsrView& a, float* out, boo
 bool sparseTimesDense(int m, const float* in, const CsrView& a, float* out, bool accumulate,
                       const float* bias = nullptr) {
   if (m == 0 || a.rows == 0) return true;
-  switch (vectorsPerBlock(m, a.cols, kSpmmBlockBytes)) {
+  // The chain count follows the block an AVX-512 build uses (U·NV chains of 16 tokens: 4 to 8);
+  // builds with narrower registers take shorter blocks (the same bytes of registers and of cache
+  // as on AVX2 before the width was fixed) and still U chains, so every token sums alike.
+  const int logical = vectorsPerBlock(m, a.cols, kSpmmBlockBytes);
+  const int physical = kRegisterBytes == 64 ? logical : std::min(logical, vectorsPerBlock(m, a.cols, kSpmmBlockBytes / 2));
+  if (logical == 1) return sparseTimesDenseT<1, 4>(m, in, a, out, accumulate, bias);
+  switch (physical) {
     case 4:
-      return sparseTimesDenseT<4>(m, in, a, out, accumulate, bias);
+      return sparseTimesDenseT<4, 2>(m, in, a, out, accumulate, bias);
     case 2:
-      return sparseTimesDenseT<2>(m, in, a, out, accumulate, bias);
+      return sparseTimesDenseT<2, 2>(m, in, a, out, accumulate, bias);
     default:
-      return sparseTimesDenseT<1>(m, in, a, out, accumulate, bias);
+      return sparseTimesDenseT<1, 2>(m, in, a, out, accumulate, bias);
   }
 }
 
 // out[p] (=|+=) ⟨dyT[r - r0], xT[idx[p]]⟩ for the nonzeros of rows [r0, r1). Walks the nonzeros
-// in storage order across row boundaries, so that with 16-lane vectors sixteen consecutive dot
-// products can share one transposing reduction and one vector update of out. Every dot product is
-// reduced in the same tree either way, so where the groups of sixteen start changes nothing.
+// in storage order across row boundaries, so that kBatchSums consecutive dot products (16 on AVX-512,
+// 8 on AVX2) can share one transposing reduction and one vector update of out. Every dot product is
+// reduced in vsum's tree either way, so where the groups start, and how large they are, changes nothing.
 template <int NV>
 void dotRows(int r0, int r1, const CsrView& a, const float* __restrict dyT, const float* __restrict xT,
              float* __restrict out, bool first) {
@@ -181,32 +192,45 @@ void dotRows(int r0, int r1, const CsrView& a, const float* __restrict dyT, cons
   int p = a.ptr[r0];
   const int end = a.ptr[r1];
   if (p == end) return;
+  const int32_t* __restrict ptr = a.ptr;
+  const int32_t* __restrict idx = a.idx;
   int r = r0;
-  while (a.ptr[r + 1] <= p) r++;
+  while (ptr[r + 1] <= p) r++;
+  int rowEnd = ptr[r + 1];
   vf d[NV];
   auto loadRow = [&] {
     for (int v = 0; v < NV; v++) d[v] = vload(dyT + static_cast<size_t>(r - r0) * MB + v * kVL);
   };
   auto dot = [&](int q) {
-    if (q >= a.ptr[r + 1]) {
+    if (q >= rowEnd) {
       do r++;
-      while (q >= a.ptr[r + 1]);
+      while (q >= ptr[r + 1]);
+      rowEnd = ptr[r + 1];
       loadRow();
     }
-    const float* xr = xT + static_cast<size_t>(a.idx[q]) * MB;
-    vf s = d[0] * vload(xr);
+    const float* xr = xT + static_cast<size_t>(idx[q]) * MB;
+    vf s;
+    if constexpr (NV == 1) {
+      s = d[0] * vload(xr);
+    } else {
+      // (d0·x0 + d1·x1) as one product rounded and one fused, then the others fused in order.
+      s = vfma(d[0], vload(xr), d[1] * vload(xr + kVL));
 #pragma GCC unroll 8
-    for (int v = 1; v < NV; v++) s += d[v] * vload(xr + v * kVL);
+      for (int v = 2; v < NV; v++) s = vfma(d[v], vload(xr + v * kVL), s);
+    }
     return s;
   };
   loadRow();
-#if defined(CSP_TRANSPOSE16)
-  for (; p + 16 <= end; p += 16) {
-    vf s[16];
+#if defined(CSP_BATCHED_SUMS)
+  for (; p + kBatchSums <= end; p += kBatchSums) {
+    vf s[kBatchSums];
 #pragma GCC unroll 16
-    for (int g = 0; g < 16; g++) s[g] = dot(p + g);
-    const vf sums = vsum16(s);
-    vstore(out + p, first ? sums : vload(out + p) + sums);
+    for (int g = 0; g < kBatchSums; g++) s[g] = dot(p + g);
+    const SumBatch sums = vsumBatch(s);
+    SumBatch o;
+    std::memcpy(&o, out + p, sizeof o);
+    o = first ? sums : o + sums;
+    std::memcpy(out + p, &o, sizeof o);
   }
 #endif
   for (; p < end; p++) {
@@ -266,7 +290,7 @@ void spmmNNDirect(int m, const float* dy, const CsrView& w, float* dx, bool accu
     if (!accumulate) std::fill(d, d + w.cols, 0.0f);
     for (int r = 0; r < w.rows; r++) {
       const float gr = g[r];
-      for (int32_t p = w.ptr[r]; p < w.ptr[r + 1]; p++) d[w.idx[p]] += gr * w.val[p];
+      for (int32_t p = w.ptr[r]; p < w.ptr[r + 1]; p++) d[w.idx[p]] = fmaScalar(gr, w.val[p], d[w.idx[p]]);
     }
   });
 }

@@ -15,64 +15,45 @@
 namespace csp {
 namespace {
 
-typedef double vd8 __attribute__((vector_size(8 * sizeof(double))));
-typedef int64_t vi8 __attribute__((vector_size(8 * sizeof(int64_t))));
-typedef float vf8 __attribute__((vector_size(8 * sizeof(float))));
-
-inline vd8 splat(double s) { return vd8{s, s, s, s, s, s, s, s}; }
-
 // exp(x) for x ≤ 0 (the logits minus their row maximum): 0 below −708 (the oracle gives denormals
 // there, which no float32 gradient or double sum can tell from 0), NaN for NaN.
-inline vd8 expNonPositive(vd8 x) {
-  const vd8 minX = splat(-708.0);
-  const vd8 xc = x < minX ? minX : x;
+inline vd expNonPositive(vd x) {
+  const vd minX = vbroadcastD(-708.0);
+  const vd xc = vselectD(x < minX, minX, x);
   // x = n·ln2 + r with |r| ≤ ln2/2; n rounded to nearest by the 1.5·2^52 shifter, whose bit
   // pattern then holds n in its low bits.
-  const vd8 shifter = splat(6755399441055744.0);
-  const vd8 t = xc * splat(1.4426950408889634) + shifter;
-  const vd8 n = t - shifter;
-  const vd8 r = (xc - n * splat(6.93147180369123816490e-01)) - n * splat(1.90821492927058770002e-10);
+  const vd shifter = vbroadcastD(6755399441055744.0);
+  const vd t = vfma(xc, vbroadcastD(1.4426950408889634), shifter);
+  const vd n = t - shifter;
+  const vd r = vfnma(n, vbroadcastD(1.90821492927058770002e-10), vfnma(n, vbroadcastD(6.93147180369123816490e-01), xc));
   // Taylor series to r^13/13!: truncation below 1e-17 for |r| ≤ 0.35.
-  vd8 p = splat(1.0 / 6227020800.0);
-  p = p * r + splat(1.0 / 479001600.0);
-  p = p * r + splat(1.0 / 39916800.0);
-  p = p * r + splat(1.0 / 3628800.0);
-  p = p * r + splat(1.0 / 362880.0);
-  p = p * r + splat(1.0 / 40320.0);
-  p = p * r + splat(1.0 / 5040.0);
-  p = p * r + splat(1.0 / 720.0);
-  p = p * r + splat(1.0 / 120.0);
-  p = p * r + splat(1.0 / 24.0);
-  p = p * r + splat(1.0 / 6.0);
-  p = p * r + splat(0.5);
-  p = p * r + splat(1.0);
-  p = p * r + splat(1.0);
-  vi8 bits;
-  std::memcpy(&bits, &t, sizeof bits);
-  const vi8 shifterBits = vi8{} + static_cast<int64_t>(0x4338000000000000LL);
-  const vi8 scaleBits = ((bits - shifterBits) + static_cast<int64_t>(1023)) << 52;
-  vd8 scale;
-  std::memcpy(&scale, &scaleBits, sizeof scale);
-  const vd8 e = p * scale;
-  return x < minX ? splat(0.0) : e;
+  vd p = vbroadcastD(1.0 / 6227020800.0);
+  p = vfma(p, r, vbroadcastD(1.0 / 479001600.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 39916800.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 3628800.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 362880.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 40320.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 5040.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 720.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 120.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 24.0));
+  p = vfma(p, r, vbroadcastD(1.0 / 6.0));
+  p = vfma(p, r, vbroadcastD(0.5));
+  p = vfma(p, r, vbroadcastD(1.0));
+  p = vfma(p, r, vbroadcastD(1.0));
+  const vl scaleBits = ((vbitsD(t) - vbitsD(shifter)) + static_cast<int64_t>(1023)) << 52;
+  const vd e = p * vfromBitsD(scaleBits);
+  return vselectD(x < minX, vzeroD(), e);
 }
 
-inline vd8 load8(const float* p) {
-  vf8 f;
-  std::memcpy(&f, p, sizeof f);
-  return __builtin_convertvector(f, vd8);
-}
+inline vd load8(const float* p) { return vconvert<vd>(vloadAs<vfh>(p)); }
 
 // The oracle's `if (l > max) max = l` from −inf: NaN never becomes the maximum.
 inline float rowMax(const float* row, int v) {
   vf acc = vbroadcast(-INFINITY);
   int j = 0;
-  for (; j + kVL <= v; j += kVL) {
-    const vf x = vload(row + j);
-    acc = x > acc ? x : acc;
-  }
-  float mx = -INFINITY;
-  for (int l = 0; l < kVL; l++) mx = acc[l] > mx ? acc[l] : mx;
+  for (; j + kVL <= v; j += kVL) acc = vmax(vload(row + j), acc);
+  float mx = hmax(acc);  // no lane of acc is NaN
   for (; j < v; j++) mx = row[j] > mx ? row[j] : mx;
   return mx;
 }
@@ -80,18 +61,21 @@ inline float rowMax(const float* row, int v) {
 // One non-ignored row: returns its loss logZ − logit[target]; e [v] receives exp(l − max).
 double rowLoss(const float* row, int v, int target, double* e, float* dRow, double g) {
   const double mx = rowMax(row, v);
-  vd8 acc = splat(0.0);
+  vd acc = vzeroD();
   int j = 0;
-  for (; j + 8 <= v; j += 8) {
-    const vd8 x = expNonPositive(load8(row + j) - mx);
-    std::memcpy(e + j, &x, sizeof x);
+  for (; j + kVLD <= v; j += kVLD) {
+    const vd x = expNonPositive(load8(row + j) - mx);
+    vstoreAs(e + j, x);
     acc += x;
   }
-  for (int l = 0; j < v; j++, l++) {
-    e[j] = std::exp(static_cast<double>(row[j]) - mx);
-    acc[l] += e[j];
+  if (j < v) {
+    // The tail's exps go to the first lanes (the others add +0, which changes no sum of exps).
+    double tail[kVLD] = {};
+    for (int l = 0; j + l < v; l++) tail[l] = e[j + l] = std::exp(static_cast<double>(row[j + l]) - mx);
+    acc += vloadAs<vd>(tail);
   }
-  const double z = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
+  const double z = vsumD(acc);
   const double logZ = std::log(z) + mx;
   if (dRow) {
     const double c = g / z;

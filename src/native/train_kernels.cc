@@ -1,10 +1,9 @@
 // The elementwise and reduction kernels of train_kernels.h (top-k and cross-entropy live in
 // train_topk.cc and train_cross_entropy.cc).
 //
-// binding.gyp builds with -ffp-contract=fast; here a fused multiply-add would round once where the
-// TypeScript oracle rounds twice, and Adam, decay and the division must be its bit-for-bit twins.
-// The pragma comes before every include so that all code of this file has the same options.
-#pragma GCC optimize("fp-contract=off")
+// No fused multiply-adds here (binding.gyp builds with -ffp-contract=off, and this file calls no
+// vfma): one would round once where the TypeScript oracle rounds twice, and Adam, decay and the
+// division must be its bit-for-bit twins.
 
 #include <algorithm>
 #include <cmath>
@@ -32,22 +31,22 @@ void forChunks(int64_t size, F f) {
   });
 }
 
-typedef double vd8 __attribute__((vector_size(8 * sizeof(double))));
-
-// Σ x² of one block in eight interleaved double lanes (lane = index mod 8), combined pairwise.
+// Σ x² of one block in eight interleaved double lanes (lane = index mod 8), combined pairwise:
+// ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
 double blockSumSquares(const float* x, int64_t size) {
-  vd8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
+  vd acc = vzeroD();
   int64_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    vd8 d;
-    for (int l = 0; l < 8; l++) d[l] = x[i + l];
+  for (; i + kVLD <= size; i += kVLD) {
+    const vd d = vconvert<vd>(vloadAs<vfh>(x + i));
     acc += d * d;
   }
-  for (int l = 0; i < size; i++, l++) {
-    const double d = x[i];
-    acc[l] += d * d;
+  if (i < size) {
+    // The tail goes to the first lanes; the others add +0, which changes no sum of squares.
+    double tail[kVLD] = {};
+    for (int l = 0; i < size; i++, l++) tail[l] = static_cast<double>(x[i]) * x[i];
+    acc += vloadAs<vd>(tail);
   }
-  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+  return vsumD(acc);
 }
 
 }  // namespace

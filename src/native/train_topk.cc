@@ -17,10 +17,6 @@
 #include "thread_pool.h"
 #include "train_kernels.h"
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 namespace csp {
 namespace {
 
@@ -73,18 +69,12 @@ inline void insertBest(int32_t* bestKey, int64_t* bestIdx, int slots, int32_t ke
 
 // The largest key among n consecutive entries (−1 if none).
 inline int32_t maxKey(const float* p, int n) {
-  typedef int32_t vi16 __attribute__((vector_size(64)));
   int32_t mx = -1;
   int i = 0;
   if (n >= 16) {
-    vi16 acc = vi16{} - 1;
-    for (; i + 16 <= n; i += 16) {
-      vi16 k;
-      std::memcpy(&k, p + i, sizeof k);
-      k &= 0x7fffffff;
-      acc = k > acc ? k : acc;
-    }
-    for (int l = 0; l < 16; l++) mx = std::max(mx, acc[l]);
+    vi acc = vbroadcastInt(-1);
+    for (; i + 16 <= n; i += 16) acc = vmax(vloadBits(p + i) & 0x7fffffff, acc);
+    mx = std::max(mx, hmax(acc));
   }
   for (; i < n; i++) mx = std::max(mx, absKey(p[i]));
   return mx;
@@ -92,15 +82,9 @@ inline int32_t maxKey(const float* p, int n) {
 
 // lane[l] = the largest key at positions ≡ l (mod 16) among the full 16-blocks of p[0, n), n ≥ 16.
 inline void laneMaxKeys(const float* p, int n, int32_t lane[16]) {
-  typedef int32_t vi16 __attribute__((vector_size(64)));
-  vi16 acc = vi16{} - 1;
-  for (int i = 0; i + 16 <= n; i += 16) {
-    vi16 k;
-    std::memcpy(&k, p + i, sizeof k);
-    k &= 0x7fffffff;
-    acc = k > acc ? k : acc;
-  }
-  std::memcpy(lane, &acc, sizeof acc);
+  vi acc = vbroadcastInt(-1);
+  for (int i = 0; i + 16 <= n; i += 16) acc = vmax(vloadBits(p + i) & 0x7fffffff, acc);
+  vstoreAs(lane, acc);
 }
 
 // Each neuron's `slots` largest |w| (ties: lower index), as flat indices into forced[neurons·slots].

@@ -29,6 +29,14 @@ export function nativeUnderTest(): Backend | undefined {
   return undefined;
 }
 
+/** The four (transA, transB) cases of gemm. */
+export const GEMM_TRANSPOSES: readonly (readonly [boolean, boolean])[] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
 /** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
 export function seeded(seed: number): () => number {
   return mulberry32Unit(seed);

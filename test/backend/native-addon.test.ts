@@ -5,7 +5,7 @@ import {
   nativeThreads,
   type NativeAddon,
 } from "../../src/backend/native.js";
-import { backendsUnderTest, randomCsr, randomF32 } from "./helpers.js";
+import { GEMM_TRANSPOSES, backendsUnderTest, randomCsr, randomF32 } from "./helpers.js";
 
 // Native-only behaviour: the addon must be there, must reject bad arguments with a JS error before
 // touching memory, and must give bit-identical results whatever its thread count.
@@ -210,12 +210,7 @@ if (nativeRequired) {
           [300, 301, 517],
           [3, 1000, 700],
         ]) {
-          for (const [ta, tb] of [
-            [false, false],
-            [false, true],
-            [true, false],
-            [true, true],
-          ]) {
+          for (const [ta, tb] of GEMM_TRANSPOSES) {
             const c = randomF32(m * n, 3);
             a.gemm(ta, tb, m, n, k, randomF32(m * k, 1), randomF32(k * n, 2), c, true);
             outs.push(c);

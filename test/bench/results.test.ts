@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,31 +6,22 @@ import {
   headlineProblems,
   missing,
   readPreviousResults,
+  upgradeResults,
   writeResults,
   type BenchResults,
+  type BuildResults,
 } from "../../bench/common/results.js";
-import { renderResultsMarkdown } from "../../bench/report.js";
+import { buildsToMeasure } from "../../bench/builds.js";
+import { primaryBuild, renderResultsMarkdown } from "../../bench/report.js";
 import { runTimeRatio, secondsToLoss, stepsToTargetSparsity } from "../../bench/run_ratio.js";
 import type { EvalPoint, TrainRunResult } from "../../bench/common/specs.js";
 import { lossEffect } from "../../bench/training.js";
 
-function sample(): BenchResults {
+/** One build's sections, as run-all records them. */
+function sampleBuild(march = "x86-64-v3"): BuildResults {
   return {
-    schema: 1,
-    mode: "quick",
-    date: "2026-01-01T00:00:00.000Z",
-    command: "node dist/bench/run-all.js --quick",
-    seconds: 12,
-    machine: {
-      cpuModel: "Test CPU",
-      cores: 2,
-      memoryGiB: 8,
-      simd: "avx2",
-      node: "v20",
-      platform: "linux-x64",
-      loadAverage1m: 0,
-    },
-    torchRuntime: { torch: "1.13", threads: 2, blas: ["/usr/lib/libopenblas.so.0"] },
+    march,
+    simd: { avx512f: march === "native", avx2: true, avx: true, fma: true },
     inference: { speedup: 25, max_logit_diff: 3e-5, max_abs_logit: 7, ours_path: "sparse" },
     training: {
       ...missing("step_speedup_exact", "mode exact does not exist yet"),
@@ -47,51 +38,140 @@ function sample(): BenchResults {
   };
 }
 
+function sample(): BenchResults {
+  return {
+    schema: 2,
+    mode: "quick",
+    date: "2026-01-01T00:00:00.000Z",
+    command: "node dist/bench/run-all.js --quick",
+    seconds: 12,
+    machine: {
+      cpuModel: "Test CPU",
+      cores: 2,
+      memoryGiB: 8,
+      simd: "avx2",
+      node: "v20",
+      platform: "linux-x64",
+      loadAverage1m: 0,
+    },
+    torchRuntime: { torch: "1.13", threads: 2, blas: ["/usr/lib/libopenblas.so.0"] },
+    builds: [sampleBuild()],
+  };
+}
+
 describe("results.json", () => {
   const tmp = mkdtempSync(join(tmpdir(), "csp-bench-results-"));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it("accepts numbers, and null only with a reason", () => {
+  it("accepts numbers, and null only with a reason, in every build", () => {
     expect(headlineProblems(sample())).toEqual([]);
-    const bad = sample() as unknown as { training: Record<string, unknown>; memory: Record<string, unknown> };
-    delete bad.training.step_speedup_exact_reason;
-    bad.memory.ratio = "0.1";
+    const bad = sample();
+    bad.builds.push(sampleBuild("native"));
+    const native = bad.builds[1] as unknown as {
+      training: Record<string, unknown>;
+      memory: Record<string, unknown>;
+    };
+    delete native.training.step_speedup_exact_reason;
+    native.memory.ratio = "0.1";
     expect(headlineProblems(bad)).toEqual([
-      "training.step_speedup_exact: null without step_speedup_exact_reason",
-      'memory.ratio: must be a finite number or null, got "0.1"',
+      "builds[1] (native) training.step_speedup_exact: null without step_speedup_exact_reason",
+      'builds[1] (native) memory.ratio: must be a finite number or null, got "0.1"',
     ]);
-    expect(headlineProblems({})).toHaveLength(3);
+    expect(headlineProblems({})).toEqual(["builds: missing or empty"]);
+    expect(headlineProblems({ builds: [{ march: "native" }] })).toHaveLength(3);
+  });
+
+  it("a file from before builds were recorded reads as one native build", () => {
+    const { builds, ...rest } = sample();
+    const old = { ...rest, schema: 1, ...builds[0], march: undefined, simd: undefined };
+    const path = join(tmp, "schema1.json");
+    writeFileSync(path, JSON.stringify(old));
+    const back = readPreviousResults(path)!;
+    expect(back.schema).toBe(2);
+    expect(back.builds.map((b) => [b.march, b.simd])).toEqual([["native", null]]);
+    expect(back.builds[0].inference.speedup).toBe(25);
+    expect(upgradeResults(sample())).toEqual(sample());
   });
 
   it("is written whole (no temporary file left) and read back; a malformed object is refused", () => {
     const path = join(tmp, "results.json");
     writeResults(path, sample());
     const back = JSON.parse(readFileSync(path, "utf8")) as BenchResults;
-    expect(back.inference.speedup).toBe(25);
-    expect(back.training.step_speedup_exact).toBeNull();
-    expect(back.training.step_speedup_exact_reason).toBe("mode exact does not exist yet");
-    expect(readdirSync(tmp)).toEqual(["results.json"]);
-    expect(readPreviousResults(path)?.memory.ratio).toBe(0.05);
+    expect(back.builds[0].inference.speedup).toBe(25);
+    expect(back.builds[0].training.step_speedup_exact).toBeNull();
+    expect(back.builds[0].training.step_speedup_exact_reason).toBe("mode exact does not exist yet");
+    expect(readdirSync(tmp).filter((f) => f.startsWith("results"))).toEqual(["results.json"]);
+    expect(readPreviousResults(path)?.builds[0].memory.ratio).toBe(0.05);
 
-    const broken = {
-      ...sample(),
-      inference: { speedup: null, max_logit_diff: 1 },
-    } as unknown as BenchResults;
+    const broken = sample();
+    broken.builds[0].inference = { speedup: null, max_logit_diff: 1 } as unknown as BuildResults["inference"];
     expect(() => writeResults(join(tmp, "broken.json"), broken)).toThrow(
-      /inference.speedup: null without speedup_reason/,
+      /builds\[0\] \(x86-64-v3\) inference.speedup: null without speedup_reason/,
     );
     expect(existsSync(join(tmp, "broken.json"))).toBe(false);
   });
 
   it("RESULTS.md states each target's status, and the reason where a number is missing", () => {
     const md = renderResultsMarkdown(sample());
-    expect(md).toContain("| ≥ 20× PyTorch dense | 25.00× (ours: sparse; CPU-time ratio n/a) | **met** |");
-    expect(md).toContain("n/a: mode exact does not exist yet | not measured |");
-    expect(md).toContain("| ≤ 1/3 of PyTorch's time | 0.50 | not met |");
+    expect(md).toContain("| target | goal | x86-64-v3 |");
+    expect(md).toContain("| ≥ 20× PyTorch dense | 25.00× (ours: sparse; CPU-time ratio n/a): **met** |");
+    expect(md).toContain("n/a (mode exact does not exist yet): not measured |");
+    expect(md).toContain("| ≤ 1/3 of PyTorch's time | 0.50: not met |");
     expect(md).toContain(
-      '| training step, sparse mode "fast" | ≥ 5× PyTorch dense+mask | 6.00× (CPU-time ratio n/a) | **met** |',
+      '| training step, sparse mode "fast" | ≥ 5× PyTorch dense+mask | 6.00× (CPU-time ratio n/a): **met** |',
     );
     expect(md).toContain("Test CPU, 2 cores");
+    expect(md).toContain("Builds of the native addon measured, one column each below: x86-64-v3 (avx2 fma).");
+    expect(md).not.toContain("## Builds side by side");
+    expect(md).toContain("## Inference\n");
+  });
+
+  it("RESULTS.md has one column per build, their timings side by side, and explains the native build", () => {
+    const r = sample();
+    const native = sampleBuild("native");
+    native.inference = {
+      ...native.inference,
+      speedup: 31,
+      ours: {
+        impl: "engine-default",
+        description: "ours",
+        loadSeconds: 1,
+        times: [0.05],
+        medianSeconds: 0.05,
+        cpuTimes: [0.1],
+        medianCpuSeconds: 0.1,
+        peakRssBytes: 1e8,
+      },
+    };
+    native.memory.ours_peak_rss_bytes = 2 ** 27;
+    const broken: BuildResults = {
+      ...sampleBuild(),
+      march: "znver9",
+      simd: null,
+      unavailable: "the -march=znver9 addon did not build (exit 1)",
+    };
+    broken.inference = { ...missing("speedup", broken.unavailable!), ...missing("max_logit_diff", "x") };
+    r.builds.push(native, broken);
+    expect(primaryBuild(r).march).toBe("native");
+    const md = renderResultsMarkdown(r);
+    expect(md).toContain("| target | goal | x86-64-v3 | native | znver9 |");
+    expect(md).toContain(
+      "| ≥ 20× PyTorch dense | 25.00× (ours: sparse; CPU-time ratio n/a): **met** | 31.00× (ours: sparse; CPU-time ratio n/a): **met** | n/a (the -march=znver9 addon did not build (exit 1)): not measured |",
+    );
+    expect(md).toContain(
+      "x86-64-v3 (avx2 fma), native (avx512f avx2 fma), znver9 (not measured: the -march=znver9 addon did not build (exit 1))",
+    );
+    expect(md).toContain("## Builds side by side");
+    expect(md).toContain("| ours | x86-64-v3 | native | znver9 | PyTorch |");
+    expect(md).toContain("| inference forward, median | n/a | 50 ms | n/a | n/a |");
+    expect(md).toContain("| peak RSS, load + one forward | 95.4 MiB | 128.0 MiB | 95.4 MiB | 1.86 GiB |");
+    expect(md).toContain("## Inference (build native; the other builds' numbers are in the tables above)");
+  });
+
+  it("measures x86-64-v3 everywhere it runs, and native where the CPU has more (AVX-512) or less", () => {
+    expect(buildsToMeasure(["avx512f", "avx2", "fma"])).toEqual(["x86-64-v3", "native"]);
+    expect(buildsToMeasure(["avx2", "fma"])).toEqual(["x86-64-v3"]);
+    expect(buildsToMeasure(["sse4_2"])).toEqual(["native"]);
   });
 });
 
@@ -187,8 +267,8 @@ describe("the two training modes in results.json and RESULTS.md", () => {
     });
     const r = sample();
     const runs = { exact: cmp(exact, "exact", 2.5, 8, 16), fast: cmp(fast, "fast", 2.75, 4, 16) };
-    r.training = {
-      ...r.training,
+    r.builds[0].training = {
+      ...r.builds[0].training,
       default_mode: "exact",
       run_time_ratio: 0.5,
       run_time_ratio_cpu: 0.5,
@@ -203,9 +283,9 @@ describe("the two training modes in results.json and RESULTS.md", () => {
     };
     const md = renderResultsMarkdown(r);
     expect(md).toContain(
-      '| whole run to equal validation loss, default mode "exact" | ≤ 1/3 of PyTorch\'s time | 0.50 (ours: exact; CPU-time ratio 0.50) | not met |',
+      '| whole run to equal validation loss, default mode "exact" | ≤ 1/3 of PyTorch\'s time | 0.50 (ours: exact; CPU-time ratio 0.50): not met |',
     );
-    expect(md).toContain('| (whole run, mode "fast", for reference) | — | 0.25 (CPU-time ratio 0.25) | — |');
+    expect(md).toContain('| (whole run, mode "fast", for reference) | — | 0.25 (CPU-time ratio 0.25) |');
     expect(md).toContain("| 8 | 2.5000 | 8.0 | 2.7500 | 4.0 | 2.5000 | 16.0 | +0.2500 |");
     expect(md).toContain("the final validation loss of fast minus exact is +0.2500 (fast ends worse)");
     expect(md).toContain(
