@@ -2,6 +2,11 @@ import { maskedLosses, type PruneContext } from "../prune/masked_run.js";
 import { groupByLength, type TaskSequence } from "../prune/task_data.js";
 import { calibratedLoss } from "../prune/calibrate.js";
 import { mean, type CandidateLogits, type Calibration } from "../prune/task_loss.js";
+import { mixSeed } from "../data/seeded-random.js";
+import type { PruneSetup } from "../prune/setup.js";
+import { calibrationFromRecord } from "./build.js";
+import type { CircuitFile } from "./format.js";
+import { circuitMask } from "./read.js";
 
 /** Sufficiency and necessity of a circuit on a set of sequences (mean per-sequence losses). */
 export interface CircuitEvaluation {
@@ -59,4 +64,25 @@ export function evaluateCircuit(
     accuracy_circuit: accuracy(circuit.candidates),
     accuracy_circuit_ablated: accuracy(ablated.candidates),
   };
+}
+
+/**
+ * A circuit file's nodes and stored calibration evaluated on a split of a prune setup (`csp evaluate`);
+ * `seed` seeds resample ablation's draws.
+ */
+export function evaluateCircuitFile(
+  setup: PruneSetup,
+  circuit: CircuitFile,
+  split: "train" | "test",
+  seed: number,
+  onStep?: (done: number) => void,
+): CircuitEvaluation {
+  return evaluateCircuit(
+    setup.ctx,
+    setup[split],
+    circuitMask(circuit, setup.layout),
+    calibrationFromRecord(circuit.calibration),
+    mixSeed(seed, 0xe7a1),
+    onStep,
+  );
 }

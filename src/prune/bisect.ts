@@ -52,11 +52,17 @@ export function bisectK(
     return l;
   };
   const full = at(total);
-  if (!(full <= target)) return { k: total, loss: full, reached: false, steps };
+  const hinted = hint !== undefined && hint > 0 && hint < total;
+  if (!(full <= target)) {
+    // The full model misses the target, yet a circuit can still reach it (ablating nodes can lower a
+    // task loss, and a faithfulness control must get that chance): the trained mask's own size is tried,
+    // and the search continues below it when it reaches the target.
+    if (!hinted || !(at(hint) <= target)) return { k: total, loss: full, reached: false, steps };
+  }
   if (at(0) <= target) return { k: 0, loss: at(0), reached: true, steps };
   let lo = 0;
   let hi = total;
-  if (hint !== undefined && hint > 0 && hint < total) {
+  if (hinted) {
     if (at(hint) <= target) hi = hint;
     else lo = hint;
   }

@@ -1,6 +1,6 @@
 import { CspError } from "../errors.js";
 import { loadPreparedShards, prepareCorpus, type PrepareProgress } from "../data/prepare-corpus.js";
-import { defaultCorpus } from "../data/default-corpus.js";
+import { resolveCorpus } from "../data/default-corpus.js";
 import { readShard } from "../data/shard.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 
@@ -28,10 +28,8 @@ export function meansTokens(opts: {
     const stream = readShard(opts.shard, opts.vocab);
     return { stream, source: `shard ${opts.shard}` };
   }
-  const fallback = opts.corpus && opts.corpus.length > 0 ? undefined : defaultCorpus();
-  const corpus = fallback ? fallback.paths : opts.corpus!;
   // The default corpus is hundreds of paths: name it by its description, as csp train does.
-  const corpusName = fallback ? fallback.description : corpus.join(", ");
+  const { paths: corpus, description: corpusName } = resolveCorpus(opts.corpus);
   const tokenizer = opts.tokenizer();
   if (tokenizer.vocabSize > opts.vocab)
     throw new CspError(

@@ -38,6 +38,19 @@ export interface PruneRunOptions {
   /** Rounds of boundary-node promotion after the bisection (0: none); see repairRanking. */
   repairRounds: number;
   progress?: ProgressFactory;
+  /**
+   * Node rankings by trial, shared between runs that differ only in the target loss: the ranking does not
+   * depend on the target (the mask objective has none), so a trial found here is reused as is and a
+   * trial computed here is stored. The result is the same as without the cache.
+   */
+  rankings?: Map<number, TrialRanking>;
+}
+
+/** What a trial's ranking phase produced: the scores and, for learned masks, the training record. */
+export interface TrialRanking {
+  scores: Float64Array;
+  curve: MaskStepLog[];
+  trainedKept: number | null;
 }
 
 /** One trial of the search (or the single run). */
@@ -125,23 +138,12 @@ export function pruneTask(
   for (let trial = 0; trial < nTrials; trial++) {
     const started = Date.now();
     const hyper = sampleHyper(opts.mask, opts.mask.seed, trial);
-    let scores: Float64Array;
-    let curve: MaskStepLog[] = [];
-    let trainedKept: number | null = null;
-    if (opts.method === "learned") {
-      const cfg: MaskTrainConfig = { ...opts.mask, ...hyper, seed: mixSeed(opts.mask.seed, trial) };
-      const bar = opts.progress?.(trialLabel("train masks", trial, nTrials), cfg.steps);
-      const res = trainMasks(ctx, train, cfg, (s) => bar?.update(s.step + 1));
-      bar?.stop();
-      scores = res.tau;
-      curve = res.log;
-      trainedKept = res.tau.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
-    } else {
-      const bar = opts.progress?.("attribution", 1);
-      scores = attributionScores(ctx, evalGroups, draw);
-      bar?.update(1);
-      bar?.stop();
+    let ranking = opts.rankings?.get(trial);
+    if (!ranking) {
+      ranking = rankTrial(ctx, train, evalGroups, draw, opts, hyper, trial, nTrials);
+      opts.rankings?.set(trial, ranking);
     }
+    const { scores, curve, trainedKept } = ranking;
     let order = rankNodes(scores);
     const bar = opts.progress?.(
       trialLabel("bisect k", trial, nTrials),
@@ -235,6 +237,32 @@ export function pruneTask(
     effectsPairs: effectsPairIdx.length,
     effectsBaseLoss,
   };
+}
+
+/** One trial's ranking: trained mask logits τ (learned) or attribution scores. */
+function rankTrial(
+  ctx: PruneContext,
+  train: readonly TaskSequence[],
+  evalGroups: ReturnType<typeof groupByLength>,
+  draw: number,
+  opts: PruneRunOptions,
+  hyper: MaskHyper,
+  trial: number,
+  nTrials: number,
+): TrialRanking {
+  if (opts.method === "learned") {
+    const cfg: MaskTrainConfig = { ...opts.mask, ...hyper, seed: mixSeed(opts.mask.seed, trial) };
+    const bar = opts.progress?.(trialLabel("train masks", trial, nTrials), cfg.steps);
+    const res = trainMasks(ctx, train, cfg, (s) => bar?.update(s.step + 1));
+    bar?.stop();
+    const trainedKept = res.tau.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+    return { scores: res.tau, curve: res.log, trainedKept };
+  }
+  const bar = opts.progress?.("attribution", 1);
+  const scores = attributionScores(ctx, evalGroups, draw);
+  bar?.update(1);
+  bar?.stop();
+  return { scores, curve: [], trainedKept: null };
 }
 
 function trialLabel(what: string, trial: number, n: number): string {

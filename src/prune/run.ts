@@ -2,8 +2,14 @@ import { buildCircuit, writeCircuit } from "../circuit/build.js";
 import type { CircuitFile } from "../circuit/format.js";
 import { ABLATION_KINDS, type AblationKind } from "./ablation.js";
 import type { MaskTrainConfig } from "./config.js";
-import { pruneTask, type ProgressFactory, type PruneMethod, type PruneOutcome } from "./prune.js";
-import { modelName, setupPrune, type ControlKind } from "./setup.js";
+import {
+  pruneTask,
+  type ProgressFactory,
+  type PruneMethod,
+  type PruneOutcome,
+  type PruneRunOptions,
+} from "./prune.js";
+import { modelName, setupPrune, type ControlKind, type PruneSetup } from "./setup.js";
 
 /** Everything `csp prune` does, as a function (the CLI parses flags into this). */
 export interface PruneJob {
@@ -26,6 +32,8 @@ export interface PruneJob {
   /** Also prune under the other ablation types and record whether each reaches the target. */
   compareAblations?: boolean;
   progress?: ProgressFactory;
+  /** Rankings shared with runs of the same model, task, method and settings at other targets. */
+  rankings?: PruneRunOptions["rankings"];
 }
 
 /** One ablation type's result in an ablation comparison. */
@@ -39,6 +47,8 @@ export interface AblationComparison {
 
 export interface PruneJobResult {
   circuit: CircuitFile;
+  /** What the main run pruned (its model, task splits and ablation), e.g. for a test-split evaluation. */
+  setup: PruneSetup;
   outcome: PruneOutcome;
   comparison?: AblationComparison[];
   seconds: number;
@@ -84,6 +94,7 @@ function pruneOnce(job: PruneJob, ablation: AblationKind) {
     maxEffectNodes: job.maxEffectNodes,
     repairRounds: job.repairRounds,
     progress: job.progress,
+    rankings: job.rankings,
   });
   return { setup, outcome, control };
 }
@@ -119,11 +130,12 @@ export function runPrune(job: PruneJob): PruneJobResult {
       loss_full: o.lossFull,
     });
     comparison = ABLATION_KINDS.map((a) =>
-      a === job.ablation ? row(a, outcome) : row(a, pruneOnce(job, a).outcome),
+      // Another ablation ranks nodes differently: no shared rankings.
+      a === job.ablation ? row(a, outcome) : row(a, pruneOnce({ ...job, rankings: undefined }, a).outcome),
     );
     (circuit as CircuitFile & { ablation_comparison?: AblationComparison[] }).ablation_comparison =
       comparison;
   }
   if (job.out) writeCircuit(job.out, circuit);
-  return { circuit, outcome, comparison, seconds: (Date.now() - started) / 1000 };
+  return { circuit, setup, outcome, comparison, seconds: (Date.now() - started) / 1000 };
 }

@@ -5,6 +5,7 @@ import { mixSeed } from "../data/seeded-random.js";
 import { loadModel } from "../model/checkpoint.js";
 import { createModel, type Model } from "../model/model.js";
 import { loadTask } from "../tasks/load.js";
+import { DEFAULT_TASK_MAX_LEN } from "../tasks/task.js";
 import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { initParams } from "../train/init.js";
@@ -103,7 +104,11 @@ export function setupPrune(opts: SetupOptions): PruneSetup {
     throw new CspError(
       `${opts.modelDir}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocabulary is ${model.dims.vocab}`,
     );
-  const task = loadTask(opts.taskPath, tokenizer);
+  // Left-truncated to the model's context (the reference truncates to 255 for its 256-token models), so a
+  // task written for longer contexts still runs on a small model: the prediction point stays last.
+  const task = loadTask(opts.taskPath, tokenizer, {
+    maxLen: Math.min(DEFAULT_TASK_MAX_LEN, model.dims.blockSize),
+  });
   const taskHash = sha256(readFileSync(opts.taskPath));
   let train = pairSequences(splitPairs(task, "train", opts.taskPath));
   let test = pairSequences(splitPairs(task, "test", opts.taskPath));

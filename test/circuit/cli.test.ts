@@ -9,9 +9,10 @@ import { registerPrune } from "../../src/cli/commands/prune.js";
 import { writeShard } from "../../src/data/shard.js";
 import { CspError } from "../../src/errors.js";
 import { saveModel } from "../../src/model/checkpoint.js";
-import { plantedModel, type PlantedTokens } from "../../src/prune/synthetic.js";
-import { Tokenizer, saveTokenizer } from "../../src/tokenizer/index.js";
+import { plantedModel } from "../../src/prune/synthetic.js";
+import { saveTokenizer } from "../../src/tokenizer/index.js";
 import { Rng } from "../../src/train/rng.js";
+import { BYTE_PLANTED_TOKENS, BYTE_TOKENIZER, writeMarkerTask } from "../helpers/planted_text.js";
 
 const dir = mkdtempSync(join(tmpdir(), "csp-prune-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,38 +37,11 @@ async function csp(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  // A byte-level tokenizer (no merges): every character is one token.
-  const tokenizer = Tokenizer.fromMerges([]);
-  const id = (ch: string) => tokenizer.encode(ch)[0];
-  const tokens: PlantedTokens = {
-    markerA: id("A"),
-    markerB: id("B"),
-    query: id("?"),
-    answerX: id("X"),
-    answerY: id("Y"),
-  };
-  saveModel(modelDir, plantedModel({ vocab: tokenizer.vocabSize, tokens, seed: 4 }));
+  const tokenizer = BYTE_TOKENIZER;
+  saveModel(modelDir, plantedModel({ vocab: tokenizer.vocabSize, tokens: BYTE_PLANTED_TOKENS, seed: 4 }));
   saveTokenizer(join(modelDir, "tokenizer"), tokenizer);
   const rng = new Rng(8);
-  const fillers = "cdefghijklmnopqrstuvw";
-  const lines: string[] = [];
-  for (let i = 0; i < 96; i++) {
-    const len = 4 + rng.int(5);
-    const text = Array.from({ length: len }, () => fillers[rng.int(fillers.length)]);
-    const at = rng.int(len);
-    const with_ = (m: string) => [...text.slice(0, at), m, ...text.slice(at + 1)].join("") + "?";
-    lines.push(
-      JSON.stringify({
-        id: `p${i}`,
-        split: i % 4 === 3 ? "test" : "train",
-        a: with_("A"),
-        b: with_("B"),
-        a_next: "X",
-        b_next: "Y",
-      }),
-    );
-  }
-  writeFileSync(taskPath, lines.join("\n") + "\n");
+  writeMarkerTask(taskPath, 96, rng);
   const shard = join(dir, "pretrain.bin");
   writeShard(shard, [Uint16Array.from({ length: 4096 }, () => rng.int(tokenizer.vocabSize))]);
   const out = await csp(
@@ -85,7 +59,7 @@ beforeAll(async () => {
   expect(out).toMatch(/wrote .*means\.safetensors: means of 136 nodes over 64 windows × 16 tokens/);
 });
 
-const PRUNE = ["--steps", "96", "--batch", "16", "--eval-pairs", "32", "--effects-pairs", "4", "--quiet"];
+const PRUNE = ["--batch", "16", "--eval-pairs", "32", "--effects-pairs", "4", "--quiet"];
 
 describe("csp means / prune / evaluate", () => {
   it("prune writes a circuit under the target; evaluate confirms it on the test split", async () => {

@@ -35,6 +35,17 @@ describe("bisection over the number of kept nodes", () => {
     expect(bisectK(() => 0.01, 100, 0.15)).toMatchObject({ k: 0, reached: true });
   });
 
+  it("searches below the trained mask's size when the full model misses the target but a circuit does not", () => {
+    // Ablating the nodes ranked past 300 helps: the full model (0.6) misses 0.15, circuits of 40..300 reach it.
+    const loss = (k: number) => (k > 300 ? 0.6 : k >= 40 ? 0.1 : 0.5);
+    const res = bisectK(loss, 1000, 0.15, 250);
+    expect(res).toMatchObject({ k: 40, reached: true, loss: 0.1 });
+    expect(res.steps.map((s) => s.k).slice(0, 3)).toEqual([1000, 250, 0]);
+    // Without a hint, or with one that misses too, the target is not reached.
+    expect(bisectK(loss, 1000, 0.15)).toMatchObject({ k: 1000, reached: false });
+    expect(bisectK(loss, 1000, 0.15, 500)).toMatchObject({ k: 1000, reached: false, loss: 0.6 });
+  });
+
   it("ranks by score with ties to the lower node number, and keeps the top k", () => {
     const order = rankNodes([0.5, 0.9, 0.5, -1, NaN, 0.9]);
     expect([...order]).toEqual([1, 5, 0, 2, 3, 4]);

@@ -138,3 +138,28 @@ describe("baselines and controls on the planted model", () => {
     expect(res.trials[res.bestTrial].k).toBe(res.k);
   });
 });
+
+describe("rankings shared across target losses", () => {
+  it("trains the masks once and gives each target the circuit a fresh run gives", () => {
+    const s = plantedSetup();
+    const labels: string[] = [];
+    const progress = (label: string) => {
+      labels.push(label);
+      return { update: () => {}, stop: () => {} };
+    };
+    const rankings = new Map();
+    const shared = [0.3, 0.05].map((targetLoss) =>
+      pruneTask(s.ctx, s.train, { ...OPTIONS, targetLoss, rankings, progress }),
+    );
+    expect(labels.filter((l) => l.startsWith("train masks"))).toHaveLength(1);
+    expect(rankings.size).toBe(1);
+    for (const [i, targetLoss] of [0.3, 0.05].entries()) {
+      const fresh = pruneTask(s.ctx, s.train, { ...OPTIONS, targetLoss });
+      expect(shared[i].k).toBe(fresh.k);
+      expect(Array.from(shared[i].keep)).toEqual(Array.from(fresh.keep));
+      expect(shared[i].lossCircuit).toBe(fresh.lossCircuit);
+    }
+    // The looser target needs no more nodes than the tighter one.
+    expect(shared[0].k).toBeLessThanOrEqual(shared[1].k);
+  });
+});

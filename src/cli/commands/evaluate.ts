@@ -1,9 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
-import { calibrationFromRecord } from "../../circuit/build.js";
-import { evaluateCircuit } from "../../circuit/evaluate.js";
-import { checkCircuitFits, circuitMask, readCircuit } from "../../circuit/read.js";
-import { mixSeed } from "../../data/seeded-random.js";
+import { evaluateCircuitFile } from "../../circuit/evaluate.js";
+import { checkCircuitFits, readCircuit } from "../../circuit/read.js";
 import { intFlag } from "../../prune/cli_args.js";
 import { weightsHash } from "../../prune/model_hash.js";
 import { stderrProgress } from "../../prune/progress.js";
@@ -55,17 +53,9 @@ export function registerEvaluate(program: Command): void {
         console.error(
           `csp: note: ${f.circuit}: the circuit was found on another task file (${circuit.task.path})`,
         );
-      const keep = circuitMask(circuit, setup.layout);
       const bar = progress("evaluate (test split)", 4);
       const seed = intFlag("--seed", f.seed, 0, 0);
-      const ev = evaluateCircuit(
-        setup.ctx,
-        setup.test,
-        keep,
-        calibrationFromRecord(circuit.calibration),
-        mixSeed(seed, 0xe7a1),
-        (d) => bar.update(d),
-      );
+      const ev = evaluateCircuitFile(setup, circuit, "test", seed, (d) => bar.update(d));
       bar.stop();
       const result = {
         circuit: f.circuit,

@@ -1,14 +1,13 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { ABLATION_KINDS } from "../../prune/ablation.js";
-import { choiceFlag, intFlag, numFlag } from "../../prune/cli_args.js";
+import { choiceFlag, numFlag, pruneSettings, type PruneSettingKey } from "../../prune/cli_args.js";
 import {
   DEFAULT_EFFECTS_PAIRS,
   DEFAULT_EVAL_PAIRS,
   DEFAULT_MASK_TRAIN,
   DEFAULT_MAX_EFFECT_NODES,
   DEFAULT_REPAIR_ROUNDS,
-  type MaskTrainConfig,
 } from "../../prune/config.js";
 import { PRUNE_METHODS } from "../../prune/prune.js";
 import { stderrProgress } from "../../prune/progress.js";
@@ -44,24 +43,9 @@ interface PruneFlags {
   quiet?: boolean;
 }
 
-function maskConfig(f: PruneFlags): MaskTrainConfig {
-  const d = DEFAULT_MASK_TRAIN;
-  const pos = { min: 0, minExclusive: true };
-  return {
-    ...d,
-    seed: intFlag("--seed", f.seed, d.seed, 0),
-    steps: intFlag("--steps", f.steps, d.steps),
-    batch_pairs: intFlag("--batch", f.batch, d.batch_pairs),
-    k_coef: numFlag("--k-coef", f.kCoef, d.k_coef, { min: 0 }),
-    lr: numFlag("--lr", f.lr, d.lr, pos),
-    init_noise_scale: numFlag("--init-noise-scale", f.initNoiseScale, d.init_noise_scale, { min: 0 }),
-    init_noise_bias: numFlag("--init-noise-bias", f.initNoiseBias, d.init_noise_bias, { min: -1, max: 1 }),
-    wd: numFlag("--wd", f.wd, d.wd, { min: 0 }),
-    inv_beta2: numFlag("--inv-beta2", f.invBeta2, d.inv_beta2, { ...pos, max: 1 }),
-    lr_warmup_frac: numFlag("--lr-warmup-frac", f.lrWarmupFrac, d.lr_warmup_frac, { min: 0, max: 1 }),
-    heaviside_temp: numFlag("--heaviside-temp", f.heavisideTemp, d.heaviside_temp, pos),
-  };
-}
+/** commander's camelCase property of a prune setting's flag (`eval_pairs` → `evalPairs`). */
+const flagProperty = (key: PruneSettingKey) =>
+  key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as keyof PruneFlags;
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
@@ -112,7 +96,10 @@ export function registerPrune(program: Command): void {
     .option("--tokenizer <dir>", "tokenizer directory (default: found next to the model)")
     .option("--quiet", "no progress output")
     .action((f: PruneFlags) => {
-      const mask = maskConfig(f);
+      const settings = pruneSettings(
+        (key) => f[flagProperty(key)] as string | undefined,
+        (key) => `--${key.replace(/_/g, "-")}`,
+      );
       const result = runPrune({
         modelDir: f.model,
         taskPath: f.task,
@@ -121,12 +108,7 @@ export function registerPrune(program: Command): void {
         targetLoss: numFlag("--target-loss", f.targetLoss, 0.15, { min: 0, minExclusive: true }),
         ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, "mean"),
         method: choiceFlag("--method", f.method, PRUNE_METHODS, "learned"),
-        search: intFlag("--search", f.search, 0, 0),
-        mask,
-        evalPairs: intFlag("--eval-pairs", f.evalPairs, DEFAULT_EVAL_PAIRS),
-        effectsPairs: intFlag("--effects-pairs", f.effectsPairs, DEFAULT_EFFECTS_PAIRS),
-        maxEffectNodes: intFlag("--max-effect-nodes", f.maxEffectNodes, DEFAULT_MAX_EFFECT_NODES, 0),
-        repairRounds: intFlag("--repair-rounds", f.repairRounds, DEFAULT_REPAIR_ROUNDS, 0),
+        ...settings,
         control:
           f.control === undefined ? undefined : choiceFlag("--control", f.control, CONTROLS, CONTROLS[0]),
         compareAblations: f.compareAblations,

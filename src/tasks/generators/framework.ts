@@ -34,8 +34,11 @@ export interface DrawContext {
   tokenizer: Tokenizer;
   /** The task-level target pair in use (the first of `targets` that works); undefined without `targets`. */
   target: TargetChoice | undefined;
-  /** The words of `pool` for which `prefix + word` is one token under this tokenizer (cached). */
-  singleTokenWords(pool: readonly string[], prefix?: string): readonly string[];
+  /**
+   * The words of `pool` for which `prefix + word` is one token under this tokenizer (cached). With
+   * `min`, fewer than `min` such words is a CspError: the task cannot be expressed with this tokenizer.
+   */
+  singleTokenWords(pool: readonly string[], prefix?: string, min?: number): readonly string[];
   /** The words of `pool` before which `first` stays a token of its own (`(` + `item` is `(` `item`). */
   wordsKeepingApart(first: string, pool: readonly string[]): readonly string[];
 }
@@ -170,12 +173,24 @@ function checkDraft(tokenizer: Tokenizer, draft: PairDraft, target: TargetChoice
   return { line: { a: draft.a, b: draft.b, a_next: a.text, b_next: b.text } };
 }
 
-function makeContext(rng: TaskRng, tokenizer: Tokenizer, target: TargetChoice | undefined): DrawContext {
+function makeContext(
+  task: string,
+  rng: TaskRng,
+  tokenizer: Tokenizer,
+  target: TargetChoice | undefined,
+): DrawContext {
   return {
     rng,
     tokenizer,
     target,
-    singleTokenWords: (pool, prefix) => singleTokenWords(tokenizer, pool, prefix),
+    singleTokenWords: (pool, prefix, min = 0) => {
+      const words = singleTokenWords(tokenizer, pool, prefix);
+      if (words.length < min)
+        throw new CspError(
+          `task ${task}: this tokenizer makes only ${words.length} of ${pool.length} candidate words one token (after ${JSON.stringify(prefix ?? "")}); the task needs ${min}`,
+        );
+      return words;
+    },
     wordsKeepingApart: (first, pool) => wordsKeepingApart(tokenizer, first, pool),
   };
 }
@@ -191,7 +206,7 @@ function chooseTarget(def: TaskDefinition, seed: number, tokenizer: Tokenizer): 
       continue;
     }
     const rng = new TaskRng(deriveSeed(seed, `${def.name}/target-trial/${i}`));
-    const ctx = makeContext(rng, tokenizer, target);
+    const ctx = makeContext(def.name, rng, tokenizer, target);
     let ok = 0;
     let lastProblem = "";
     for (let k = 0; k < TRIAL_DRAWS; k++) {
@@ -215,7 +230,7 @@ function generatePairs(def: TaskDefinition, n: number, options: GenerateOptions)
   if (!Number.isSafeInteger(options.seed)) throw new CspError(`task ${def.name}: seed must be an integer`);
   const { tokenizer, seed } = options;
   const target = chooseTarget(def, seed, tokenizer);
-  const ctx = makeContext(new TaskRng(deriveSeed(seed, def.name)), tokenizer, target);
+  const ctx = makeContext(def.name, new TaskRng(deriveSeed(seed, def.name)), tokenizer, target);
   const nTest = Math.round(n * TEST_FRACTION);
   const seen = new Set<string>();
   const problems = new Map<string, number>();

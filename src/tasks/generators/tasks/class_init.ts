@@ -6,7 +6,7 @@ export const classInit = defineTask({
   name: "class_init",
   description: "in `__init__`, complete `self.x =` with the parameter ` x`",
   draw({ rng, singleTokenWords }) {
-    const names = singleTokenWords(NOUNS, " ");
+    const names = singleTokenWords(NOUNS, " ", 5);
     const params = rng.sample(names, rng.int(2, 5));
     const done = rng.int(0, params.length - 2);
     const [p, q] = rng.sample(params.slice(done), 2);

@@ -9,7 +9,7 @@ export const elseElif = defineTask({
   name: "else_elif",
   description: "after `else` comes `:`; after `elif` a condition (its first token)",
   draw({ rng, singleTokenWords }) {
-    const names = singleTokenWords(NOUNS, " ");
+    const names = singleTokenWords(NOUNS, " ", 1);
     const v = rng.pick(names);
     const scope = functionScope(rng, [v], new Set());
     const ind = scope.ind;
