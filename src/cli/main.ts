@@ -2,11 +2,13 @@
 import { Command } from "commander";
 import { CspError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerCorpus } from "./commands/corpus.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerMeans } from "./commands/means.js";
 import { registerPrune } from "./commands/prune.js";
 import { registerRun } from "./commands/run.js";
+import { registerStudy } from "./commands/study.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTokenizer } from "./commands/tokenizer.js";
 import { registerTrain } from "./commands/train.js";
@@ -24,6 +26,7 @@ program
 registerRun(program);
 registerConvert(program);
 registerTokenizer(program);
+registerCorpus(program);
 registerTasks(program);
 registerTrain(program);
 registerEval(program);
@@ -31,6 +34,7 @@ registerSample(program);
 registerMeans(program);
 registerPrune(program);
 registerEvaluate(program);
+registerStudy(program);
 registerView(program);
 registerDemo(program);
 

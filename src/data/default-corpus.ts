@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { findPythonStdlib } from "./python-stdlib.js";
+import { DEFAULT_SIMPLE_CORPUS, writeSimpleCorpus } from "./simple-corpus.js";
 
 /**
  * Parts of the standard library that are mostly data or test fixtures rather than idiomatic code:
@@ -55,4 +56,52 @@ export function defaultCorpus(): { paths: string[]; description: string } {
   const root = findPythonStdlib();
   const paths = existsSync(root) ? cleanPaths(root) : [root];
   return { paths, description: `${root} (standard library without tests and data tables)` };
+}
+
+/** `--corpus` keywords: the cleaned standard library, and the generated simple-idioms corpus. */
+export const STDLIB_KEYWORD = "@stdlib";
+export const SIMPLE_KEYWORD = "@simple";
+
+/**
+ * The corpus a command works on: the given paths, where `@stdlib` stands for the default corpus and
+ * `@simple` for the simple-idioms corpus (generated once into `<cacheDir>/simple-python-seed0/` with the
+ * default size; docs/zoo.md); no paths at all is the default corpus. `description` names it in messages.
+ */
+export function resolveCorpus(
+  given: readonly string[] | undefined,
+  cacheDir = ".csp-cache",
+): { paths: string[]; description: string } {
+  if (!given || given.length === 0) return defaultCorpus();
+  const paths: string[] = [];
+  const names: string[] = [];
+  for (const p of given) {
+    if (p === STDLIB_KEYWORD) {
+      const std = defaultCorpus();
+      paths.push(...std.paths);
+      names.push(std.description);
+    } else if (p === SIMPLE_KEYWORD) {
+      const dir = ensureSimpleCorpus(cacheDir);
+      paths.push(dir);
+      names.push(`${dir} (simple-idioms corpus, seed ${DEFAULT_SIMPLE_CORPUS.seed})`);
+    } else {
+      paths.push(p);
+      names.push(p);
+    }
+  }
+  return { paths, description: names.join(", ") };
+}
+
+/** The default simple-idioms corpus under `cacheDir`, written on first use (about 35 MB, 2 s). */
+function ensureSimpleCorpus(cacheDir: string): string {
+  const dir = resolve(cacheDir, `simple-python-seed${DEFAULT_SIMPLE_CORPUS.seed}`);
+  const done = join(dir, "COMPLETE");
+  if (!existsSync(done)) {
+    const staging = `${dir}.partial-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    writeSimpleCorpus({ out: staging, ...DEFAULT_SIMPLE_CORPUS });
+    writeFileSync(join(staging, "COMPLETE"), "");
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  }
+  return dir;
 }

@@ -18,7 +18,17 @@ export interface Preset {
   tokenizerVocab: number;
 }
 
-export const PRESET_NAMES = ["tiny", "small", "bench"] as const;
+export const PRESET_NAMES = [
+  "tiny",
+  "small",
+  "bench",
+  "zoo-sparse-ef1",
+  "zoo-sparse-ef2",
+  "zoo-sparse-ef4",
+  "zoo-dense-d32",
+  "zoo-dense-d64",
+  "zoo-dense-d128",
+] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 const SPARSE_LOCS = "attn_in,attn_out,mlp_in,mlp_out,mlp_neuron,attn_v,attn_k,attn_q";
@@ -50,7 +60,7 @@ function train(fields: Partial<TrainConfig>): TrainConfig {
   return { ...DEFAULT_TRAIN_CONFIG, weight_grad_mode: DEFAULT_TRAINING_MODE, ...fields };
 }
 
-const PRESETS: Record<PresetName, Preset> = {
+const PRESETS: Partial<Record<PresetName, Preset>> = {
   // Seconds on one core: for tests and smoke runs. Weights keep 1/4, embeddings 1/2.
   tiny: {
     name: "tiny",
@@ -137,10 +147,81 @@ const PRESETS: Record<PresetName, Preset> = {
   },
 };
 
+/**
+ * The zoo (docs/zoo.md): models along the paper's axes on one corpus and one token budget. Two layers,
+ * ctx 128, 16-wide heads, a 2048-token BPE. The sparse models share one nonzero budget (pfrac 1/16 of the
+ * 128-wide base) and differ in width: ef 1, 2, 4 keep 1/16, 1/64 and 1/256 of each weight matrix.
+ * Min-alive keeps 1 weight per neuron, not 4: at 1/256 of a 512-wide matrix a row keeps 2 weights on
+ * average, so 4 per neuron cannot fit (the paper's own sparsest models face the same bound).
+ * The dense baselines bracket the sparse models' pretraining loss.
+ */
+const ZOO_STEPS = 3000;
+
+function zooModel(dModel: number): GPTConfig {
+  return model({
+    n_layer: 2,
+    d_model: dModel,
+    n_head: dModel / 16,
+    d_head: 16,
+    d_mlp: 4 * dModel,
+    block_size: 128,
+    vocab_size: 2048,
+  });
+}
+
+function zooSparse(ef: number): Preset {
+  return {
+    name: `zoo-sparse-ef${ef}` as PresetName,
+    description: `zoo: 2 layers, d_model ${128 * ef}, weight matrices keep 1/${16 * ef * ef} (fixed nonzeros, width ×${ef})`,
+    model: zooModel(128 * ef),
+    train: train({
+      total_steps: ZOO_STEPS,
+      global_bs: 16,
+      n_ctx: 128,
+      lr: 1e-2,
+      pfrac: 1 / 16,
+      expansion_factor: ef,
+      expansion_factor_mlp: ef,
+      minimum_alive_per_neuron: 1,
+      weight_grad_mode: "fast",
+      eval_every: 250,
+      eval_batches: 8,
+      checkpoint_every: 250,
+    }),
+    tokenizerVocab: 2048,
+  };
+}
+
+function zooDense(dModel: number): Preset {
+  return {
+    name: `zoo-dense-d${dModel}` as PresetName,
+    description: `zoo: dense baseline, 2 layers, d_model ${dModel}`,
+    model: zooModel(dModel),
+    train: train({
+      total_steps: ZOO_STEPS,
+      global_bs: 16,
+      n_ctx: 128,
+      lr: 1e-2,
+      pfrac: null,
+      pfrac_anneal: false,
+      pfrac_anneal_schedule_lr_with_L0: false,
+      expansion_factor: 1,
+      expansion_factor_mlp: 1,
+      eval_every: 250,
+      eval_batches: 8,
+      checkpoint_every: 250,
+    }),
+    tokenizerVocab: 2048,
+  };
+}
+
+for (const ef of [1, 2, 4]) PRESETS[`zoo-sparse-ef${ef}` as PresetName] = zooSparse(ef);
+for (const d of [32, 64, 128]) PRESETS[`zoo-dense-d${d}` as PresetName] = zooDense(d);
+
 export function getPreset(name: string): Preset {
   if (!(PRESET_NAMES as readonly string[]).includes(name)) {
     throw new CspError(`--preset: unknown preset "${name}" (choose ${PRESET_NAMES.join(", ")})`);
   }
-  const p = PRESETS[name as PresetName];
+  const p = PRESETS[name as PresetName]!;
   return { ...p, model: { ...p.model }, train: { ...p.train, adam_betas: [...p.train.adam_betas] } };
 }

@@ -5,7 +5,7 @@ import { formatDataGym } from "../tokenizer/data-gym.js";
 import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { trainCorpusTokenizer } from "./corpus_tokenizer.js";
-import { defaultCorpus } from "../data/default-corpus.js";
+import { resolveCorpus } from "../data/default-corpus.js";
 import type { TrainReporter } from "./progress_report.js";
 import { resolveRunSettings, type TrainFlags } from "./run_settings.js";
 import { resumableRunTokenizer, trainModel, type TrainOutcome } from "./trainer.js";
@@ -60,9 +60,9 @@ function chooseTokenizer(
 export function runTrainRequest(req: TrainRequest): TrainOutcome {
   const log = req.log ?? (() => {});
   const settings = resolveRunSettings(req);
-  const fallback = req.corpus && req.corpus.length > 0 ? undefined : defaultCorpus();
-  const corpus = fallback ? fallback.paths : req.corpus!;
-  const corpusName = fallback ? fallback.description : corpus.join(", ");
+  const resolved = resolveCorpus(req.corpus, req.cache);
+  const corpus = resolved.paths;
+  const corpusName = resolved.description;
   const tokenizer = chooseTokenizer(req, corpus, settings.tokenizerVocab, log);
   const valFraction = req.valFraction ?? DEFAULT_VAL_FRACTION;
   const prepared = prepareCorpus({ corpus, tokenizer, cacheDir: req.cache, valFraction });
@@ -94,7 +94,8 @@ export function runTrainRequest(req: TrainRequest): TrainOutcome {
     data: { train, val, identity: { corpus_key: prepared.manifest.key, val_fraction: valFraction } },
     runInfo: {
       preset: settings.preset,
-      corpus: fallback ? fallback.description : corpus,
+      // Keywords and the default corpus are recorded by description, plain paths as given.
+      corpus: req.corpus?.length && !req.corpus.some((p) => p.startsWith("@")) ? corpus : corpusName,
       train_tokens: prepared.manifest.trainTokens,
       val_tokens: prepared.manifest.valTokens,
       tokenizer: req.tokenizer ?? "trained on the corpus",

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CspError } from "../../errors.js";
 import { readCorpusDocuments } from "../../data/corpus-documents.js";
 import { createProgress } from "../../data/progress.js";
-import { defaultCorpus } from "../../data/default-corpus.js";
+import { resolveCorpus } from "../../data/default-corpus.js";
 import { DEFAULT_VAL_FRACTION } from "../../data/split.js";
 import { ChunkCounter } from "../../tokenizer/chunk-counts.js";
 import { measureCompression } from "../../tokenizer/compression.js";
@@ -35,7 +35,7 @@ export function runTokenizerTrain(options: TokenizerTrainOptions): string {
   const started = performance.now();
   const vocabSize = options.vocabSize ?? DEFAULT_VOCAB_SIZE;
   checkVocabSize(vocabSize);
-  const corpusPaths = options.corpus && options.corpus.length > 0 ? options.corpus : defaultCorpus().paths;
+  const corpusPaths = resolveCorpus(options.corpus).paths;
   const corpus = readCorpusDocuments(corpusPaths, options.valFraction ?? DEFAULT_VAL_FRACTION);
   const showProgress = options.progress ?? true;
   const counter = new ChunkCounter();
