@@ -13,7 +13,7 @@ import { csp, REPO } from "../helpers/cli.js";
 const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = resolve(REPO, "test-output");
 const MODEL = resolve(REPO, "models/default");
-const TASK = join(MODEL, "tasks", "else_elif.jsonl");
+const TASK = join(MODEL, "tasks", "while_return_true.jsonl");
 /** Standard-library files the pretraining snippets come from: a few, so the viewer starts quickly. */
 const SNIPPET_FILES = ["argparse.py", "textwrap.py", "json/encoder.py"];
 
@@ -54,11 +54,11 @@ beforeAll(async () => {
     );
   dir = mkdtempSync(join(tmpdir(), "csp-viewer-browser-"));
   // The circuit is made the way a user makes one: `csp prune` on the bundled model and task.
-  circuitPath = join(dir, "else_elif.json");
+  circuitPath = join(dir, "while_return_true.json");
   const pruned = csp([
     "prune",
     ...["--model", MODEL, "--task", TASK, "--out", circuitPath],
-    ...["--steps", "24", "--seed", "0", "--quiet"],
+    ...["--seed", "0", "--quiet"],
   ]);
   if (pruned.status !== 0) throw new Error(`csp prune failed (${pruned.status}): ${pruned.stderr}`);
   circuit = JSON.parse(readFileSync(circuitPath, "utf8")) as CircuitFile;
@@ -184,7 +184,7 @@ describe("csp view in a browser, on a circuit made by csp prune", () => {
     const svg = readFileSync((await download.path())!, "utf8");
     expect(svg).toMatch(/^<\?xml[^>]*>\s*<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(svg).toContain(`data-node="${key}"`);
-    expect(download.suggestedFilename()).toBe(`else_elif-${sublayer}.svg`);
+    expect(download.suggestedFilename()).toBe(`while_return_true-${sublayer}.svg`);
   });
 
   it("exports the edited circuit as JSON without the switched-off node", async () => {
