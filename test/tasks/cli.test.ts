@@ -7,6 +7,7 @@ import { defaultTokenizerDir, registerTasks, tasksMake } from "../../src/cli/com
 import { CspError } from "../../src/errors.js";
 import { TASK_GENERATORS, loadTask } from "../../src/tasks/index.js";
 import { Tokenizer, saveTokenizer } from "../../src/tokenizer/index.js";
+import { REPO, csp } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "csp-tasks-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,5 +83,24 @@ describe("csp tasks", () => {
       log.mockRestore();
     }
     expect(readFileSync(out, "utf8").trimEnd().split("\n").length).toBe(4);
+  });
+
+  it("loss says whether the bundled model has learned each task, and names a missing file", () => {
+    const files = ["while_return_true", "indent_for"].map((t) =>
+      join(REPO, "models", "default", "tasks", `${t}.jsonl`),
+    );
+    const text = csp(["tasks", "loss", ...files]);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^while_return_true: 0\.0\d{3} on 64 test sequences \(learned\)\nindent_for: /,
+    );
+    const json = csp(["tasks", "loss", files[0], "--json", "--target-loss", "0.001"]);
+    const row = JSON.parse(json.stdout) as { loss_full: number; learned: boolean; test_sequences: number };
+    expect(row.test_sequences).toBe(64);
+    expect(row.loss_full).toBeGreaterThan(0.001);
+    expect(row.learned).toBe(false); // above the 0.001 target given
+    const missing = csp(["tasks", "loss", join(dir, "nope.jsonl")]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^csp: .*nope\.jsonl: cannot read/);
   });
 });

@@ -6,6 +6,9 @@ import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { writeTaskJsonl } from "../../tasks/jsonl.js";
 import { loadTokenizer } from "../../tokenizer/index.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
+import { numFlag } from "../../prune/cli_args.js";
+import { setupPrune } from "../../prune/setup.js";
+import { fullTestLoss } from "../../prune/study/tasks.js";
 
 /** Tokenizer of the bundled default model. */
 export function defaultTokenizerDir(): string {
@@ -77,4 +80,31 @@ export function registerTasks(program: Command): void {
     )
     .requiredOption("--out <file>", "task file to write")
     .action((name: string, opts: TasksMakeOptions) => console.log(tasksMake(name, opts)));
+  tasks
+    .command("loss")
+    .description("the full model's task loss on the test split of each task file (has it learned them?)")
+    .argument("<files...>", "task files (JSONL)")
+    .option("--model <dir>", "checkpoint directory", DEFAULT_MODEL_DIR)
+    .option("--target-loss <x>", "the loss below which a task counts as learned", "0.15")
+    .option("--json", "one JSON object per task")
+    .action((files: string[], opts: { model: string; targetLoss: string; json?: boolean }) => {
+      const target = numFlag("--target-loss", opts.targetLoss, 0.15, { min: 0, minExclusive: true });
+      for (const file of files) {
+        // Nothing is ablated, so no means are needed: "zero" skips loading them.
+        const setup = setupPrune({ modelDir: opts.model, taskPath: file, ablation: "zero" });
+        const loss = fullTestLoss(setup);
+        const row = {
+          task: setup.task.name,
+          file,
+          loss_full: loss,
+          learned: loss < target,
+          test_sequences: setup.test.length,
+        };
+        console.log(
+          opts.json
+            ? JSON.stringify(row)
+            : `${row.task}: ${loss.toFixed(4)} on ${row.test_sequences} test sequences (${row.learned ? "learned" : "not learned"})`,
+        );
+      }
+    });
 }
