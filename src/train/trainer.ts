@@ -7,6 +7,7 @@ import { validationBatches } from "../data/validation-batches.js";
 import { CspError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { writeSafetensors } from "../io/safetensors.js";
+import { encodeSparse } from "../io/sparse_tensors.js";
 import { CONFIG_FILE, WEIGHTS_FILE, stateDict } from "../model/checkpoint.js";
 import type { GPTConfig } from "../model/config.js";
 import { formatDataGym } from "../tokenizer/data-gym.js";
@@ -309,7 +310,9 @@ function writeCheckpoint(
 ): void {
   writeMetrics(join(o.outDir, METRICS_FILE), metrics);
   saveTrainState(join(o.outDir, TRAIN_STATE_FILE), learner, progress);
-  writeSafetensors(join(o.outDir, WEIGHTS_FILE), stateDict(learner.model));
+  // Stored as saveModel stores it: mostly-zero matrices as (indices, values), a few MB per sparse model.
+  const weights = encodeSparse(stateDict(learner.model));
+  writeSafetensors(join(o.outDir, WEIGHTS_FILE), weights.tensors, weights.metadata);
   writeConfig(o, identity, progress);
   writeFileAtomic(join(o.outDir, CURVE_FILE), trainingCurveSvg(metrics, `${o.outDir}: training curve`));
 }

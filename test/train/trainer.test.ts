@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { loadPreparedShards, prepareCorpus } from "../../src/data/prepare-corpus.js";
 import { unigramEntropy } from "../../src/data/unigram-entropy.js";
 import { CspError } from "../../src/errors.js";
+import { readSafetensors } from "../../src/io/safetensors.js";
 import { loadModelWithConfig } from "../../src/model/checkpoint.js";
 import { loadTokenizer } from "../../src/tokenizer/tokenizer-files.js";
 import { readTrainState } from "../../src/train/checkpoint_state.js";
@@ -58,6 +59,11 @@ describe("csp train (tiny preset, synthetic Python corpus)", () => {
     expect(train.pfrac).toBe(1);
     expect(train.adam_eps).toBe(0.1);
     expect((rawConfig.train as { run: { preset: string } }).run.preset).toBe("tiny");
+    // The weight-sparse matrices (1/4 kept) are stored as (indices, values), as saveModel stores them.
+    const stored = readSafetensors(join(sparseRun, "model.safetensors"));
+    expect(JSON.parse(stored.metadata["sparse:transformer.h.0.mlp.c_fc.weight"])).toEqual([128, 32]);
+    expect(stored.tensors.has("transformer.h.0.mlp.c_fc.weight.indices")).toBe(true);
+    expect(stored.tensors.has("transformer.h.0.mlp.c_fc.weight")).toBe(false);
     // The exported weights are those of the final state.
     const state = readTrainState(join(sparseRun, "train_state.safetensors"));
     expect(state.progress.nextStep).toBe(151);
