@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CspError } from "../../../src/errors.js";
 import { DEFAULT_MASK_TRAIN } from "../../../src/prune/config.js";
+import { planCells } from "../../../src/prune/study/plan.js";
 import { parseStudySpec, readStudySpec } from "../../../src/prune/study/spec.js";
 
 const FILE = "/studies/s1/spec.json";
@@ -63,6 +64,30 @@ describe("study spec", () => {
     expect(full.tasks[1]).toEqual({ name: "mine", file: "/studies/s1/t/mine.jsonl" });
     expect(full.prune).toMatchObject({ steps: 8, lr: 0.01, k_coef: 1e-4 });
     expect(full.compare).toEqual({ sparse: "m", dense: null });
+  });
+
+  it("runs a model's own controls instead of the study's when it names them", () => {
+    const spec = parseStudySpec(
+      {
+        ...MINIMAL,
+        models: [
+          { name: "a", dir: "a", controls: ["random-init"] },
+          { name: "b", dir: "b" },
+          { name: "c", dir: "c", controls: [] },
+        ],
+        target_losses: [0.3, 0.15],
+        controls: ["shuffled-labels"],
+      },
+      FILE,
+    );
+    const controls = planCells(spec, () => true)
+      .filter((c) => c.control !== null)
+      .map((c) => `${c.model} ${c.control} ${c.target_loss}`);
+    expect(controls).toEqual(["a random-init 0.15", "b shuffled-labels 0.15"]);
+    expect(planCells(spec, () => true)).toHaveLength(3 * 2 + 2);
+    expect(problem({ ...MINIMAL, models: [{ name: "m", dir: "x", controls: ["none"] }] })).toMatch(
+      /^\/studies\/s1\/spec\.json: models\[0\]\.controls/,
+    );
   });
 
   it("refuses bad fields in one line naming the file and the field", () => {

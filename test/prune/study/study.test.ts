@@ -252,7 +252,7 @@ describe("csp study", () => {
       );
       await expect(run).rejects.toThrow(CspError);
       await expect(run).rejects.toThrow(
-        `${specPath}: models[0].weights is not a known field (known: name, dir, kind)`,
+        `${specPath}: models[0].weights is not a known field (known: name, dir, kind, controls)`,
       );
     } finally {
       err.mockRestore();

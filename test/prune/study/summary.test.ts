@@ -163,6 +163,15 @@ describe("study summary math", () => {
       "d1/else_elif",
       "d1/for_while", // d1 did not reach if_equals: no circuit to ablate
     ]);
+    // A circuit that reaches the target where the full model itself does not explains no behaviour of
+    // the model: it is not compared (nor is it necessity evidence).
+    const unlearned = cells.map((c) =>
+      c.model === "d1" && c.task === "for_while" ? { ...c, loss_full: 0.4 } : c,
+    );
+    const u = summarize(spec, MODELS, unlearned, "/s.json");
+    expect(u.tasks_compared).toEqual(["else_elif"]);
+    expect(u.edge_ratio_geomean).toBeCloseTo(4, 9);
+    expect(u.necessity.map((n) => `${n.model}/${n.task}`)).not.toContain("d1/for_while");
     const none = summarize(spec, MODELS, [], "/s.json");
     expect([none.edge_ratio_geomean, none.edge_ratio_geomean_interpolated, none.per_task]).toEqual([
       null,
