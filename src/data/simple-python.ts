@@ -5,9 +5,10 @@ import { mulberry32Unit } from "./seeded-random.js";
  * CPU-scale stand-in for the paper's TinyStories-like component of simple, repetitive Python (spec D.1;
  * the paper's data is not released). It draws from everyday constructs (functions with defaults, if/elif/
  * else, for and while loops, strings in both quote styles, nested lists, dicts, sets, with-open, lambdas,
- * classes, swaps, try/except) at the rate real code uses them, so that a model trained for minutes sees
- * each idiom thousands of times. It is a general grammar, not the task generators: it never emits a
- * task's minimal pair, and its identifier pools are its own.
+ * classes, swaps, try/except), so that a model trained for minutes sees each idiom thousands of times.
+ * It is a general statement grammar, not built from the task generators' templates. NAMES overlaps the
+ * task generators' NOUNS (everyday names); it stays a separate, frozen list because the zoo was trained
+ * on this exact text (a change here changes the corpus).
  */
 
 const NAMES = [
