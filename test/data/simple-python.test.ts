@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +58,19 @@ describe("simplePythonModule", () => {
       "return True\n",
     ])
       expect(text, idiom).toContain(idiom);
+  });
+});
+
+describe("the corpus the zoo was trained on", () => {
+  it("is still the text the zoo's models saw (files 0 and 399 of the default corpus, by hash)", () => {
+    // Golden hashes of the files written on 2026-12-02 and tokenised for models/zoo: a change to the
+    // grammar or its pools changes the corpus, and the zoo would no longer be reproducible from the code.
+    const hash = (i: number) =>
+      createHash("sha256")
+        .update(simpleCorpusFile(0, i, 40))
+        .digest("hex");
+    expect(hash(0)).toBe("b87606f3c16f47303f808477254463eddb9a8ba45aca107cd9608a470892da05");
+    expect(hash(399)).toBe("61ed662282431a52b37971d87fd989ca2920e4faab4877e2033a82cfb95fca10");
   });
 });
 
