@@ -8,6 +8,7 @@ import { SIMPLE_KEYWORD, STDLIB_KEYWORD } from "../../data/default-corpus.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { setupPrune } from "../../prune/setup.js";
 import { fullTestLoss } from "../../prune/study/tasks.js";
+import { tasksMake } from "./tasks.js";
 
 /**
  * The demo's built-in tasks: ones the bundled model (models/default, the zoo's best sparse model) has
@@ -96,12 +97,12 @@ export function runDemo(o: DemoOptions): DemoResult {
 /** The demo-trained model's full-model test loss on a task generated for its own tokenizer (null: not expressible). */
 function demoModelTaskLoss(model: string, task: string, pairs: string, dir: string): number | null {
   const file = join(dir, `${task}.jsonl`);
-  const r = spawnSync(
-    process.execPath,
-    [CLI, "tasks", "make", task, "--n", pairs, "--tokenizer", join(model, "tokenizer"), "--out", file],
-    { encoding: "utf8" },
-  );
-  if (r.status !== 0) return null;
+  try {
+    tasksMake(task, { n: pairs, tokenizer: join(model, "tokenizer"), out: file });
+  } catch (e) {
+    if (e instanceof CspError) return null; // the generator cannot write the task for this tokenizer
+    throw e;
+  }
   return fullTestLoss(setupPrune({ modelDir: model, taskPath: file, ablation: "zero" }));
 }
 
