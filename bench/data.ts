@@ -1,4 +1,4 @@
-import { Rng } from "../src/train/rng.js";
+import { Rng } from "../src/random/rng.js";
 
 /**
  * Seeded synthetic token streams that a small model can learn (so validation loss falls during a

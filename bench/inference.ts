@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeSafetensors } from "../src/io/safetensors.js";
-import { Rng } from "../src/train/rng.js";
+import { Rng } from "../src/random/rng.js";
 import type { InferenceSetup } from "./configs.js";
 import { errorLine, torchMeasurement, type BenchContext } from "./common/context.js";
 import { runOursChild, runTorchChild } from "./common/proc.js";

@@ -1,7 +1,7 @@
 // Kernel benchmark: native vs TypeScript backend, dense GEMM, sparse CSR kernels, the native causal
 // attention and the activations (AbsTopK, GELU). Run with `npm run bench:kernels` (builds, then runs
 // dist/bench/kernels.js). Prints the machine, the command and a table; writes the same numbers to
-// bench/kernels-results.json. Takes about a minute. `--only dense,sparse,attention,activations` runs
+// bench/kernels_results.json. Takes about a minute. `--only dense,sparse,attention,activations` runs
 // only those sections and writes nothing (`--activations` = `--only activations`). The native build
 // measured is CSP_ADDON_MARCH's (default: the default build), printed and recorded with the numbers.
 //
@@ -19,7 +19,7 @@ import { formatBuild, loadNativeBackend, nativeThreads } from "../src/backend/na
 import { tsBackend } from "../src/backend/ts/index.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import type { CsrMatrix } from "../src/tensor/sparse.js";
-import { mulberry32Unit } from "../src/data/seeded-random.js";
+import { mulberry32Unit } from "../src/random/seeded_random.js";
 
 /** How long each measurement runs at least, and how many calls it makes at least. */
 const MIN_SECONDS = 0.4;
@@ -442,7 +442,7 @@ function main(): void {
     if (only.has("sparse")) benchSparseKernels(native);
     if (only.has("attention")) printAttention(benchAttention(native));
     if (only.has("activations")) benchActivations(native);
-    console.log(`partial run (--only ${[...only].join(",")}): bench/kernels-results.json not written`);
+    console.log(`partial run (--only ${[...only].join(",")}): bench/kernels_results.json not written`);
     return;
   }
   const dense = benchDense(native);

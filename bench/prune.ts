@@ -6,7 +6,7 @@
 // Run: `npx tsc -p tsconfig.json && node dist/bench/prune.js [steps] [batchPairs] [trainPairs] [method]`.
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { getBackend } from "../src/backend/index.js";
-import { constantBaselines } from "../src/prune/ablation.js";
+import { constantBaselines } from "../src/circuit/ablation.js";
 import {
   DEFAULT_EFFECTS_PAIRS,
   DEFAULT_EVAL_PAIRS,
@@ -14,10 +14,10 @@ import {
   DEFAULT_MAX_EFFECT_NODES,
   DEFAULT_REPAIR_ROUNDS,
 } from "../src/prune/config.js";
-import { frozenModel } from "../src/prune/masked_run.js";
-import { computeMeans } from "../src/prune/means.js";
+import { frozenModel } from "../src/circuit/masked_run.js";
+import { computeMeans } from "../src/circuit/means.js";
 import { rankNodes } from "../src/prune/bisect.js";
-import { nodeLabel, nodeLayout } from "../src/prune/nodes.js";
+import { nodeLabel, nodeLayout } from "../src/circuit/nodes.js";
 import { pruneTask, type ProgressFactory, type PruneMethod } from "../src/prune/prune.js";
 import {
   PLANTED_ESSENTIAL_NODES,
@@ -25,7 +25,7 @@ import {
   plantedPairs,
   randomWindows,
 } from "../src/prune/synthetic.js";
-import { pairSequences } from "../src/prune/task_data.js";
+import { pairSequences } from "../src/circuit/task_data.js";
 
 const steps = Number(process.argv[2] ?? DEFAULT_MASK_TRAIN.steps);
 const method = (process.argv[5] ?? "learned") as PruneMethod;

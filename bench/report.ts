@@ -15,7 +15,7 @@ function boundFlops(): number {
 }
 export const PEAK_BYTES_PER_S = 30e9;
 
-/** The best native dense GEMM rate in bench/kernels-results.json (the kernel benchmark), if present. */
+/** The best native dense GEMM rate in bench/kernels_results.json (the kernel benchmark), if present. */
 export function measuredGemmPeak(path = join(benchSourceDir(), "kernels-results.json")): number | null {
   if (!existsSync(path)) return null;
   try {
@@ -106,7 +106,7 @@ export function renderResultsMarkdown(r: BenchResults): string {
   const gemmPeak = measuredGemmPeak();
   p(
     gemmPeak !== null && gemmPeak > 200
-      ? `- Bounds below use ${Math.round(gemmPeak)} GFLOP/s, the best native GEMM the kernel benchmark measured (bench/kernels-results.json, AVX-512), rather than the project's stated ≈ 200 GFLOP/s FMA peak of 2 cores, which that measurement exceeds; memory ≈ 30 GB/s.`
+      ? `- Bounds below use ${Math.round(gemmPeak)} GFLOP/s, the best native GEMM the kernel benchmark measured (bench/kernels_results.json, AVX-512), rather than the project's stated ≈ 200 GFLOP/s FMA peak of 2 cores, which that measurement exceeds; memory ≈ 30 GB/s.`
       : `- Bounds below use 2 cores ≈ 200 GFLOP/s FMA peak and ≈ 30 GB/s memory.`,
   );
   const busy = builds.flatMap((b) =>

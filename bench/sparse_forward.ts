@@ -13,7 +13,7 @@ import { linearWeightNames } from "../src/model/sparse_weights.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { modelDims } from "../src/model/config.js";
 import { formatMachine, machineInfo } from "./common/machine.js";
-import { mulberry32Unit } from "../src/data/seeded-random.js";
+import { mulberry32Unit } from "../src/random/seeded_random.js";
 
 const DENSITY = 1 / 64;
 const BATCH = 8;

@@ -6,7 +6,7 @@ import { CONFIG_FILE, WEIGHTS_FILE } from "../src/model/checkpoint.js";
 import { modelDims, parseConfig } from "../src/model/config.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { sizeOf } from "../src/tensor/tensor.js";
-import { Rng } from "../src/train/rng.js";
+import { Rng } from "../src/random/rng.js";
 
 /**
  * Seeded random weights of a trained-looking weight-sparse model, for inference benchmarks. Every

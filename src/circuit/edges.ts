@@ -1,5 +1,5 @@
 import type { Model } from "../model/model.js";
-import type { NodeLayout } from "../prune/nodes.js";
+import type { NodeLayout } from "./nodes.js";
 
 /** A nonzero weight between two circuit nodes, as "site:channel" labels. */
 export interface CircuitEdge {

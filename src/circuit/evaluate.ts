@@ -1,10 +1,10 @@
-import { maskedLosses, type PruneContext } from "../prune/masked_run.js";
-import { groupByLength, type TaskSequence } from "../prune/task_data.js";
-import { calibratedLoss } from "../prune/calibrate.js";
-import { mean, type CandidateLogits, type Calibration } from "../prune/task_loss.js";
-import { mixSeed } from "../data/seeded-random.js";
-import type { PruneSetup } from "../prune/setup.js";
-import { calibrationFromRecord } from "./build.js";
+import { maskedLosses, type PruneContext } from "./masked_run.js";
+import { groupByLength, type TaskSequence } from "./task_data.js";
+import { calibratedLoss } from "./calibrate.js";
+import { mean, type CandidateLogits, type Calibration } from "./task_loss.js";
+import { mixSeed } from "../random/seeded_random.js";
+import type { PruneSetup } from "./setup.js";
+import { calibrationFromRecord } from "./calibrate.js";
 import type { CircuitFile } from "./format.js";
 import { circuitMask } from "./read.js";
 

@@ -1,5 +1,26 @@
-import type { MaskHyper } from "../prune/config.js";
 import type { CircuitEdge, ResidualLink } from "./edges.js";
+
+/**
+ * The mask optimiser's hyperparameters, named as in the paper's Table 2 (spec E.3); these are what the
+ * random search varies.
+ */
+export interface MaskHyper {
+  /** Weight of the node count Σm in the loss. */
+  k_coef: number;
+  /** τ ~ N(init_noise_bias, init_noise_scale²) at the start. */
+  init_noise_scale: number;
+  init_noise_bias: number;
+  /** AdamW decoupled weight decay on τ (τ −= lr·wd·τ). */
+  wd: number;
+  /** Peak learning rate. */
+  lr: number;
+  /** 1 − β2 of Adam. */
+  inv_beta2: number;
+  /** Linear warmup over this fraction of the steps, then linear decay to 0. */
+  lr_warmup_frac: number;
+  /** Temperature T of the sigmoid-derivative surrogate ∂m/∂τ = σ(τ/T)(1−σ(τ/T))/T. */
+  heaviside_temp: number;
+}
 
 /** The circuit file format version this code writes and reads. */
 export const CIRCUIT_VERSION = 1;

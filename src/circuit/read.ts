@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { CspError } from "../errors.js";
 import type { Model } from "../model/model.js";
-import { configHash } from "../prune/model_hash.js";
-import type { NodeLayout } from "../prune/nodes.js";
-import { ABLATION_KINDS } from "../prune/ablation.js";
+import { configHash } from "../model/model_hash.js";
+import type { NodeLayout } from "./nodes.js";
+import { ABLATION_KINDS } from "./ablation.js";
 import { CIRCUIT_VERSION, type CircuitFile } from "./format.js";
 
 type Fail = (problem: string) => never;

@@ -1,8 +1,8 @@
 /** The Python corpus pipeline: files → train/val split → cached uint16 shards → batches. */
-export { findPythonStdlib } from "./python-stdlib.js";
-export { collectPythonFiles, type CorpusFile } from "./corpus-files.js";
-export { readCorpusDocuments, type CorpusDocument, type CorpusDocuments } from "./corpus-documents.js";
-export { readDocument, type DocumentText, type SkipReason } from "./read-document.js";
+export { findPythonStdlib } from "./python_stdlib.js";
+export { collectPythonFiles, type CorpusFile } from "./corpus_files.js";
+export { readCorpusDocuments, type CorpusDocument, type CorpusDocuments } from "./corpus_documents.js";
+export { readDocument, type DocumentText, type SkipReason } from "./read_document.js";
 export { splitTrainVal, fnv1a32, DEFAULT_VAL_FRACTION, type TrainValSplit } from "./split.js";
 export { readShard, writeShard, shardBytes } from "./shard.js";
 export {
@@ -16,11 +16,11 @@ export {
   type PrepareCorpusOptions,
   type PrepareProgress,
   type PreparedCorpus,
-} from "./prepare-corpus.js";
-export { BatchLoader, type BatchLoaderOptions, type BatchLoaderState } from "./batch-loader.js";
-export { validationBatches, type ValidationOptions } from "./validation-batches.js";
-export type { TokenBatch } from "./token-batch.js";
-export { unigramEntropy } from "./unigram-entropy.js";
+} from "./prepare_corpus.js";
+export { BatchLoader, type BatchLoaderOptions, type BatchLoaderState } from "./batch_loader.js";
+export { validationBatches, type ValidationOptions } from "./validation_batches.js";
+export type { TokenBatch } from "./token_batch.js";
+export { unigramEntropy } from "./unigram_entropy.js";
 export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
-export { mixSeed, mulberry32, seededPermutation, uniformInt } from "./seeded-random.js";
-export { defaultCorpus } from "./default-corpus.js";
+export { mixSeed, mulberry32, seededPermutation, uniformInt } from "../random/seeded_random.js";
+export { defaultCorpus } from "./default_corpus.js";

@@ -1,5 +1,5 @@
-import { maskedLossGradient, type PruneContext } from "./masked_run.js";
-import type { SequenceGroup } from "./task_data.js";
+import { maskedLossGradient, type PruneContext } from "../circuit/masked_run.js";
+import type { SequenceGroup } from "../circuit/task_data.js";
 
 /**
  * The attribution-pruning baseline's node scores (spec E.3, Fig. 31): with every node kept, the

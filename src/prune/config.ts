@@ -1,24 +1,4 @@
-/**
- * The mask optimiser's hyperparameters, named as in the paper's Table 2 (spec E.3); these are what the
- * random search varies.
- */
-export interface MaskHyper {
-  /** Weight of the node count Σm in the loss. */
-  k_coef: number;
-  /** τ ~ N(init_noise_bias, init_noise_scale²) at the start. */
-  init_noise_scale: number;
-  init_noise_bias: number;
-  /** AdamW decoupled weight decay on τ (τ −= lr·wd·τ). */
-  wd: number;
-  /** Peak learning rate. */
-  lr: number;
-  /** 1 − β2 of Adam. */
-  inv_beta2: number;
-  /** Linear warmup over this fraction of the steps, then linear decay to 0. */
-  lr_warmup_frac: number;
-  /** Temperature T of the sigmoid-derivative surrogate ∂m/∂τ = σ(τ/T)(1−σ(τ/T))/T. */
-  heaviside_temp: number;
-}
+import type { MaskHyper } from "../circuit/format.js";
 
 /** Table 2's search centres. */
 export const TABLE2_HYPER: Readonly<MaskHyper> = Object.freeze({
@@ -68,5 +48,3 @@ export const DEFAULT_EVAL_PAIRS = 32;
 export const DEFAULT_EFFECTS_PAIRS = 8;
 export const DEFAULT_MAX_EFFECT_NODES = 128;
 export const DEFAULT_REPAIR_ROUNDS = 3;
-/** A random-init control computes its own means on at most this many tokens of the means windows. */
-export const RANDOM_INIT_MEANS_TOKENS = 8192;

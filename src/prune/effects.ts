@@ -1,7 +1,7 @@
-import { maskedLosses, type PruneContext } from "./masked_run.js";
-import type { NodeLayout } from "./nodes.js";
-import type { SequenceGroup } from "./task_data.js";
-import { mean } from "./task_loss.js";
+import { maskedLosses, type PruneContext } from "../circuit/masked_run.js";
+import type { NodeLayout } from "../circuit/nodes.js";
+import type { SequenceGroup } from "../circuit/task_data.js";
+import { mean } from "../circuit/task_loss.js";
 
 /** Mean loss over `groups` (which index `size` sequences) with node values `mask`. */
 export function meanMaskedLoss(

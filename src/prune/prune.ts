@@ -1,13 +1,14 @@
-import { mixSeed } from "../data/seeded-random.js";
+import { mixSeed } from "../random/seeded_random.js";
 import { attributionScores } from "./attribution.js";
 import { bisectK, promote, rankNodes, topKMask, type BisectionStep } from "./bisect.js";
-import { calibratedLoss, fitCalibration } from "./calibrate.js";
-import type { MaskHyper, MaskTrainConfig } from "./config.js";
+import { calibratedLoss, fitCalibration } from "../circuit/calibrate.js";
+import type { MaskHyper } from "../circuit/format.js";
+import type { MaskTrainConfig } from "./config.js";
 import { layerEffects, meanMaskedLoss, nodeEffects } from "./effects.js";
-import { maskedLosses, type PruneContext } from "./masked_run.js";
+import { maskedLosses, type PruneContext } from "../circuit/masked_run.js";
 import { betterTrial, sampleHyper } from "./search.js";
-import { groupByLength, type TaskSequence } from "./task_data.js";
-import { mean, type Calibration } from "./task_loss.js";
+import { groupByLength, spreadIndices, type TaskSequence } from "../circuit/task_data.js";
+import { mean, type Calibration } from "../circuit/task_loss.js";
 import { trainMasks, type MaskStepLog } from "./train_masks.js";
 
 /** learned: the paper's mask optimisation; attribution: the gradient × (activation − mean) baseline. */
@@ -92,12 +93,6 @@ export interface PruneOutcome {
   effectsPairs: number;
   /** The circuit's loss on the effects pairs (what the effects compare against). */
   effectsBaseLoss: number;
-}
-
-/** `count` indices spread evenly over [0, n): a deterministic subset robust to ordered files. */
-export function spreadIndices(n: number, count: number): number[] {
-  if (count >= n) return Array.from({ length: n }, (_, i) => i);
-  return Array.from({ length: count }, (_, i) => Math.floor((i * n) / count));
 }
 
 /** The sequence indices (2p, 2p+1) of pair indices. */

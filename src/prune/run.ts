@@ -1,6 +1,6 @@
-import { buildCircuit, writeCircuit } from "../circuit/build.js";
+import { buildCircuit, writeCircuit } from "./circuit_file.js";
 import type { CircuitFile } from "../circuit/format.js";
-import { ABLATION_KINDS, type AblationKind } from "./ablation.js";
+import { ABLATION_KINDS, type AblationKind } from "../circuit/ablation.js";
 import type { MaskTrainConfig } from "./config.js";
 import {
   pruneTask,
@@ -9,7 +9,7 @@ import {
   type PruneOutcome,
   type PruneRunOptions,
 } from "./prune.js";
-import { modelName, setupPrune, type ControlKind, type PruneSetup } from "./setup.js";
+import { modelName, setupPrune, type ControlKind, type PruneSetup } from "../circuit/setup.js";
 
 /** Everything `csp prune` does, as a function (the CLI parses flags into this). */
 export interface PruneJob {

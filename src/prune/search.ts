@@ -1,6 +1,6 @@
-import { mixSeed } from "../data/seeded-random.js";
-import { Rng } from "../train/rng.js";
-import type { MaskHyper } from "./config.js";
+import { mixSeed } from "../random/seeded_random.js";
+import { Rng } from "../random/rng.js";
+import type { MaskHyper } from "../circuit/format.js";
 
 /**
  * Hyperparameters for trial `trial` of a random search around `centre` (trial 0 is the centre itself).

@@ -1,4 +1,4 @@
-import { sigmoid } from "./task_loss.js";
+import { sigmoid } from "../circuit/task_loss.js";
 
 /** Forward of the mask: m = Heaviside(τ) with H(0) = 1. */
 export function heaviside(tau: number): number {

@@ -1,8 +1,8 @@
 import { parseConfig, modelDims } from "../model/config.js";
 import { createModel, type Model } from "../model/model.js";
 import { parameterSpecs } from "../model/params.js";
-import { Rng } from "../train/rng.js";
-import type { PrunePair } from "./task_data.js";
+import { Rng } from "../random/rng.js";
+import type { PrunePair } from "../circuit/task_data.js";
 
 /**
  * A model with a planted circuit, for checking that pruning finds what is known to be there (tests,

@@ -1,10 +1,10 @@
-import { mixSeed } from "../data/seeded-random.js";
-import { Rng } from "../train/rng.js";
+import { mixSeed } from "../random/seeded_random.js";
+import { Rng } from "../random/rng.js";
 import type { MaskTrainConfig } from "./config.js";
-import { maskedLossGradient, type PruneContext } from "./masked_run.js";
+import { maskedLossGradient, type PruneContext } from "../circuit/masked_run.js";
 import { maskLearningRate } from "./schedule.js";
 import { heavisideSurrogate, masksFromTau } from "./surrogate.js";
-import { groupByLength, type TaskSequence } from "./task_data.js";
+import { groupByLength, type TaskSequence } from "../circuit/task_data.js";
 
 /** One optimiser step as logged. */
 export interface MaskStepLog {

@@ -1,4 +1,4 @@
-import type { ChunkCounts } from "./chunk-counts.js";
+import type { ChunkCounts } from "./chunk_counts.js";
 import type { Tokenizer } from "./tokenizer.js";
 
 /** Size of a corpus in UTF-8 bytes and in tokens. */

@@ -1,9 +1,9 @@
 import { CspError } from "../errors.js";
-import { binaryToBytes, bytesToBinary, utf8Binary } from "./binary-string.js";
-import { BYTE_ORDER } from "./byte-alphabet.js";
-import { bytePairEncode } from "./byte-pair-encode.js";
+import { binaryToBytes, bytesToBinary, utf8Binary } from "./binary_string.js";
+import { BYTE_ORDER } from "./byte_alphabet.js";
+import { bytePairEncode } from "./byte_pair_encode.js";
 import { forEachPretoken } from "./pretokenize.js";
-import { utf8Runs } from "./utf8-runs.js";
+import { utf8Runs } from "./utf8_runs.js";
 
 /** The only special token; its id is the last one (vocabSize - 1). */
 export const ENDOFTEXT = "<|endoftext|>";

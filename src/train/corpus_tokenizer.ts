@@ -1,9 +1,9 @@
-import { collectPythonFiles } from "../data/corpus-files.js";
-import { readDocument } from "../data/read-document.js";
+import { collectPythonFiles } from "../data/corpus_files.js";
+import { readDocument } from "../data/read_document.js";
 import { DEFAULT_VAL_FRACTION, splitTrainVal } from "../data/split.js";
-import { ChunkCounter } from "../tokenizer/chunk-counts.js";
+import { ChunkCounter } from "../tokenizer/chunk_counts.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { trainBpe } from "../tokenizer/train-bpe.js";
+import { trainBpe } from "../tokenizer/train_bpe.js";
 
 /**
  * Trains a BPE tokenizer on the *training* side of a corpus (the same file split prepareCorpus makes),

@@ -3,7 +3,7 @@ import { modelDims } from "../model/config.js";
 import type { Model } from "../model/model.js";
 import { parameterSpecs, type ParamSpec } from "../model/params.js";
 import { Tensor, sizeOf } from "../tensor/tensor.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../random/rng.js";
 
 /**
  * Fresh weights for a config, as GPT.__init__ followed by train.py's overrides draws them (spec A.3):

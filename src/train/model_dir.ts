@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { collectPythonFiles } from "../data/corpus-files.js";
-import { readDocument } from "../data/read-document.js";
-import { validationBatches } from "../data/validation-batches.js";
+import { collectPythonFiles } from "../data/corpus_files.js";
+import { readDocument } from "../data/read_document.js";
+import { validationBatches } from "../data/validation_batches.js";
 import { CspError } from "../errors.js";
 import { loadModelWithConfig } from "../model/checkpoint.js";
 import type { Model } from "../model/model.js";
-import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
+import { loadTokenizer } from "../tokenizer/tokenizer_files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { evaluateLoss } from "./evaluate.js";
 import { TOKENIZER_DIR, runTokenizer } from "./trainer.js";

@@ -1,7 +1,7 @@
 import type { Backend } from "../backend/backend.js";
 import { forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../random/rng.js";
 
 export interface SampleOptions {
   /** Tokens to generate. */

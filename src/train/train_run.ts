@@ -1,11 +1,11 @@
-import { loadPreparedShards, prepareCorpus } from "../data/prepare-corpus.js";
+import { loadPreparedShards, prepareCorpus } from "../data/prepare_corpus.js";
 import { DEFAULT_VAL_FRACTION } from "../data/split.js";
 import { CspError } from "../errors.js";
-import { formatDataGym } from "../tokenizer/data-gym.js";
-import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
+import { formatDataGym } from "../tokenizer/data_gym.js";
+import { loadTokenizer } from "../tokenizer/tokenizer_files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { trainCorpusTokenizer } from "./corpus_tokenizer.js";
-import { resolveCorpus } from "../data/default-corpus.js";
+import { resolveCorpus } from "../data/default_corpus.js";
 import type { TrainReporter } from "./progress_report.js";
 import { resolveRunSettings, type TrainFlags } from "./run_settings.js";
 import { resumableRunTokenizer, trainModel, type TrainOutcome } from "./trainer.js";

@@ -2,16 +2,16 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Backend } from "../backend/backend.js";
-import { BatchLoader, type BatchLoaderState } from "../data/batch-loader.js";
-import { validationBatches } from "../data/validation-batches.js";
+import { BatchLoader, type BatchLoaderState } from "../data/batch_loader.js";
+import { validationBatches } from "../data/validation_batches.js";
 import { CspError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { writeSafetensors } from "../io/safetensors.js";
 import { encodeSparse } from "../io/sparse_tensors.js";
 import { CONFIG_FILE, WEIGHTS_FILE, stateDict } from "../model/checkpoint.js";
 import type { GPTConfig } from "../model/config.js";
-import { formatDataGym } from "../tokenizer/data-gym.js";
-import { loadTokenizer, saveTokenizer } from "../tokenizer/tokenizer-files.js";
+import { formatDataGym } from "../tokenizer/data_gym.js";
+import { loadTokenizer, saveTokenizer } from "../tokenizer/tokenizer_files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import {
   TRAIN_STATE_FILE,

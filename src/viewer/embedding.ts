@@ -1,6 +1,6 @@
 import { CspError } from "../errors.js";
 import type { Model } from "../model/model.js";
-import type { EmbeddingChannel } from "./api-types.js";
+import type { EmbeddingChannel } from "./api_types.js";
 
 /**
  * The tokens that write most and least to one residual channel through the token embedding wte[:, ch]

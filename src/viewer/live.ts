@@ -1,10 +1,10 @@
 import type { Model } from "../model/model.js";
 import { circuitMask } from "../circuit/read.js";
 import { CspError } from "../errors.js";
-import { maskedLosses, type PruneContext } from "../prune/masked_run.js";
-import { groupByLength, type TaskSequence } from "../prune/task_data.js";
-import { calibratedLoss } from "../prune/calibrate.js";
-import { calibratedMargin, mean, softplus, type Calibration } from "../prune/task_loss.js";
+import { maskedLosses, type PruneContext } from "../circuit/masked_run.js";
+import { groupByLength, type TaskSequence } from "../circuit/task_data.js";
+import { calibratedLoss } from "../circuit/calibrate.js";
+import { calibratedMargin, mean, softplus, type Calibration } from "../circuit/task_loss.js";
 import type {
   CircuitEdge,
   CircuitView,
@@ -16,10 +16,10 @@ import type {
   PairResult,
   Prediction,
   Snippet,
-} from "./api-types.js";
-import { maskedActivations, maskedLastLogits, topTokens, withEdgesAblated } from "./circuit-eval.js";
-import { searchCurve } from "./circuit-file.js";
-import { edgeKey, isHeadSlot, nodeKey, parseLocation, parseNodeKey } from "./node-locations.js";
+} from "./api_types.js";
+import { maskedActivations, maskedLastLogits, topTokens, withEdgesAblated } from "./circuit_eval.js";
+import { searchCurve } from "./circuit_file.js";
+import { edgeKey, isHeadSlot, nodeKey, parseLocation, parseNodeKey } from "./node_locations.js";
 import { locationActivations, quantileSnippets, tokenTexts, type Windows } from "./samples.js";
 import type { LiveEnv, Workspace } from "./workspace.js";
 

@@ -1,13 +1,13 @@
 import { statSync } from "node:fs";
-import { collectPythonFiles } from "../data/corpus-files.js";
-import { readDocument } from "../data/read-document.js";
+import { collectPythonFiles } from "../data/corpus_files.js";
+import { readDocument } from "../data/read_document.js";
 import { readShard } from "../data/shard.js";
 import { CspError } from "../errors.js";
 import { forward } from "../model/gpt.js";
 import { hookMatcher, type Intervention } from "../model/hooks.js";
 import type { Model } from "../model/model.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import type { QuantileSnippets, Snippet } from "./api-types.js";
+import type { QuantileSnippets, Snippet } from "./api_types.js";
 
 /** Fixed-length token windows [n, t] cut from a token stream. */
 export interface Windows {

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CspError } from "../errors.js";
-import type { EvaluateRequest, NodeRequest } from "./api-types.js";
+import type { EvaluateRequest, NodeRequest } from "./api_types.js";
 import { embeddingChannel } from "./embedding.js";
 import { circuitView, evaluate, exportCircuit, nodeDetail } from "./live.js";
 import { tokenTexts } from "./samples.js";
-import { defaultAssetsDir, loadAssets, type Asset } from "./static-files.js";
+import { defaultAssetsDir, loadAssets, type Asset } from "./static_files.js";
 import { Workspace, type ViewerOptions } from "./workspace.js";
 
 /** Request bodies larger than this are refused (the API sends edits, not data). */

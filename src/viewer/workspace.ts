@@ -1,21 +1,21 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { calibrationFromRecord } from "../circuit/build.js";
+import { calibrationFromRecord } from "../circuit/calibrate.js";
 import type { CircuitFile } from "../circuit/format.js";
 import { checkCircuitFits, readCircuit } from "../circuit/read.js";
-import { mixSeed } from "../data/seeded-random.js";
+import { mixSeed } from "../random/seeded_random.js";
 import { CspError } from "../errors.js";
 import { loadModel } from "../model/checkpoint.js";
 import type { Model } from "../model/model.js";
-import { spreadWindows } from "../prune/means.js";
-import { nodeLayout, type NodeLayout } from "../prune/nodes.js";
-import { spreadIndices } from "../prune/prune.js";
-import { findTokenizerDir, setupPrune, type PruneSetup } from "../prune/setup.js";
-import type { TaskSequence } from "../prune/task_data.js";
-import type { Calibration } from "../prune/task_loss.js";
-import { loadTokenizer } from "../tokenizer/tokenizer-files.js";
+import { spreadWindows } from "../circuit/means.js";
+import { nodeLayout, type NodeLayout } from "../circuit/nodes.js";
+import { spreadIndices } from "../circuit/task_data.js";
+import { findTokenizerDir, setupPrune, type PruneSetup } from "../circuit/setup.js";
+import type { TaskSequence } from "../circuit/task_data.js";
+import type { Calibration } from "../circuit/task_loss.js";
+import { loadTokenizer } from "../tokenizer/tokenizer_files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import type { CircuitEntry, ModelInfo, SessionInfo } from "./api-types.js";
+import type { CircuitEntry, ModelInfo, SessionInfo } from "./api_types.js";
 import { readSampleTokens, type Windows } from "./samples.js";
 
 /** What `csp view` was pointed at. Only these files are ever read. */

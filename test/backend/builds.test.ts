@@ -18,10 +18,10 @@ import {
 } from "../../src/backend/native.js";
 import { forward } from "../../src/model/gpt.js";
 import type { Model } from "../../src/model/model.js";
-import { constantBaselines } from "../../src/prune/ablation.js";
-import { frozenModel, maskedLossGradient } from "../../src/prune/masked_run.js";
-import { nodeLayout } from "../../src/prune/nodes.js";
-import { groupByLength, type TaskSequence } from "../../src/prune/task_data.js";
+import { constantBaselines } from "../../src/circuit/ablation.js";
+import { frozenModel, maskedLossGradient } from "../../src/circuit/masked_run.js";
+import { nodeLayout } from "../../src/circuit/nodes.js";
+import { groupByLength, type TaskSequence } from "../../src/circuit/task_data.js";
 import { initModel } from "../../src/train/init.js";
 import { createLearner, trainStep } from "../../src/train/step.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/train/train_config.js";

@@ -3,7 +3,7 @@ import type { Backend } from "../../src/backend/backend.js";
 import type { BackendName } from "../../src/backend/index.js";
 import { loadNativeBackend } from "../../src/backend/native.js";
 import type { CsrMatrix } from "../../src/tensor/sparse.js";
-import { mulberry32Unit } from "../../src/data/seeded-random.js";
+import { mulberry32Unit } from "../../src/random/seeded_random.js";
 
 /**
  * The backends the kernel specs run on. Native is required: without the addon its describe block

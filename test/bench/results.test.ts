@@ -43,7 +43,7 @@ function sample(): BenchResults {
     schema: 2,
     mode: "quick",
     date: "2026-01-01T00:00:00.000Z",
-    command: "node dist/bench/run-all.js --quick",
+    command: "node dist/bench/run_all.js --quick",
     seconds: 12,
     machine: {
       cpuModel: "Test CPU",

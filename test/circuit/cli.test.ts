@@ -11,7 +11,7 @@ import { CspError } from "../../src/errors.js";
 import { saveModel } from "../../src/model/checkpoint.js";
 import { plantedModel } from "../../src/prune/synthetic.js";
 import { saveTokenizer } from "../../src/tokenizer/index.js";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 import { BYTE_PLANTED_TOKENS, BYTE_TOKENIZER, writeMarkerTask } from "../helpers/planted_text.js";
 
 const dir = mkdtempSync(join(tmpdir(), "csp-prune-cli-"));

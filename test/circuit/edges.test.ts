@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { circuitEdges, residualLinks } from "../../src/circuit/edges.js";
-import { nodeLayout } from "../../src/prune/nodes.js";
+import { nodeLayout } from "../../src/circuit/nodes.js";
 import { plantedModel } from "../../src/prune/synthetic.js";
 import { randomModel, testConfig } from "../helpers/models.js";
 import { flatNode } from "../prune/planted_setup.js";

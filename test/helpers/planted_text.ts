@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { PlantedTokens } from "../../src/prune/synthetic.js";
 import { Tokenizer } from "../../src/tokenizer/index.js";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 /** A byte-level tokenizer (no merges): every character is one token. */
 export const BYTE_TOKENIZER = Tokenizer.fromMerges([]);

@@ -1,4 +1,4 @@
-import { mulberry32Unit } from "../../src/data/seeded-random.js";
+import { mulberry32Unit } from "../../src/random/seeded_random.js";
 /** mulberry32: a tiny seeded generator for test data (tests must be reproducible). */
 export function rng(seed: number): () => number {
   return mulberry32Unit(seed);

@@ -7,7 +7,7 @@ import { loadModel, saveModel } from "../../src/model/checkpoint.js";
 import { backward, forward } from "../../src/model/gpt.js";
 import { hookMatcher } from "../../src/model/hooks.js";
 import { StepWorkspace } from "../../src/model/workspace.js";
-import { weightsHash } from "../../src/prune/model_hash.js";
+import { weightsHash } from "../../src/model/model_hash.js";
 import type { Model } from "../../src/model/model.js";
 import {
   linearWeightNames,

@@ -3,7 +3,7 @@ import { forward } from "../../src/model/gpt.js";
 import { channelReplace, type Intervention } from "../../src/model/hooks.js";
 import { bisectK, promote, rankNodes, topKMask } from "../../src/prune/bisect.js";
 import { meanMaskedLoss } from "../../src/prune/effects.js";
-import { groupByLength } from "../../src/prune/task_data.js";
+import { groupByLength } from "../../src/circuit/task_data.js";
 import { flatNode, plantedSetup } from "./planted_setup.js";
 
 describe("bisection over the number of kept nodes", () => {

@@ -1,14 +1,14 @@
-import { constantBaselines } from "../../src/prune/ablation.js";
-import { frozenModel, type PruneContext } from "../../src/prune/masked_run.js";
-import { computeMeans } from "../../src/prune/means.js";
-import { nodeLayout, type NodeLayout } from "../../src/prune/nodes.js";
+import { constantBaselines } from "../../src/circuit/ablation.js";
+import { frozenModel, type PruneContext } from "../../src/circuit/masked_run.js";
+import { computeMeans } from "../../src/circuit/means.js";
+import { nodeLayout, type NodeLayout } from "../../src/circuit/nodes.js";
 import {
   plantedModel,
   plantedPairs,
   randomWindows,
   type PlantedModelOptions,
 } from "../../src/prune/synthetic.js";
-import { pairSequences, type TaskSequence } from "../../src/prune/task_data.js";
+import { pairSequences, type TaskSequence } from "../../src/circuit/task_data.js";
 import type { Model } from "../../src/model/model.js";
 
 /** Fillers of the default planted model's 16-token vocabulary (ids 0–4 are markers, query, answers). */

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCircuit, formatCircuitJson } from "../../src/circuit/build.js";
+import { buildCircuit, formatCircuitJson } from "../../src/prune/circuit_file.js";
 import { evaluateCircuit } from "../../src/circuit/evaluate.js";
 import { DEFAULT_MASK_TRAIN } from "../../src/prune/config.js";
-import { nodeLabel } from "../../src/prune/nodes.js";
+import { nodeLabel } from "../../src/circuit/nodes.js";
 import { pruneTask, type PruneOutcome, type PruneRunOptions } from "../../src/prune/prune.js";
 import { PLANTED_ESSENTIAL_NODES } from "../../src/prune/synthetic.js";
-import { shuffleLabels } from "../../src/prune/task_data.js";
+import { shuffleLabels } from "../../src/circuit/task_data.js";
 import { plantedSetup, type PlantedSetup } from "./planted_setup.js";
 
 const OPTIONS: PruneRunOptions = {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { CspError } from "../../src/errors.js";
-import { parseDataGym } from "../../src/tokenizer/data-gym.js";
-import { trainBpe } from "../../src/tokenizer/train-bpe.js";
-import { HAND_ENCODER_JSON, HAND_VOCAB_BPE, ID } from "./hand-vocab.js";
-import { jsTiktokenOf } from "./js-tiktoken-reference.js";
+import { parseDataGym } from "../../src/tokenizer/data_gym.js";
+import { trainBpe } from "../../src/tokenizer/train_bpe.js";
+import { HAND_ENCODER_JSON, HAND_VOCAB_BPE, ID } from "./hand_vocab.js";
+import { jsTiktokenOf } from "./js_tiktoken_reference.js";
 
 const hand = parseDataGym(
   { vocabBpe: HAND_VOCAB_BPE, encoderJson: HAND_ENCODER_JSON },

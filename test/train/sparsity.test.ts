@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { GPTConfig } from "../../src/model/config.js";
 import { initModel } from "../../src/train/init.js";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 import { keepCount, l0Fraction, pfracAt } from "../../src/train/schedule.js";
 import { checkMinAliveFits, sparsityPlan } from "../../src/train/sparsity_plan.js";
 import { createLearner, trainStep } from "../../src/train/step.js";

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 const NAMES = ["total", "count", "value", "items", "result", "index", "name", "data", "key", "line"];
 const FUNCS = ["add", "scale", "merge", "parse", "load", "check", "update", "render"];

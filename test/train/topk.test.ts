@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { forcedCount, kthLargest, projectTopK, type MinAlive } from "../../src/train/topk.js";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 
 /**
  * Oracle written independently of the implementation: sort everything by (|w| desc, index asc),

@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { loadPreparedShards, prepareCorpus } from "../../src/data/prepare-corpus.js";
-import { unigramEntropy } from "../../src/data/unigram-entropy.js";
+import { loadPreparedShards, prepareCorpus } from "../../src/data/prepare_corpus.js";
+import { unigramEntropy } from "../../src/data/unigram_entropy.js";
 import { CspError } from "../../src/errors.js";
 import { readSafetensors } from "../../src/io/safetensors.js";
 import { loadModelWithConfig } from "../../src/model/checkpoint.js";
-import { loadTokenizer } from "../../src/tokenizer/tokenizer-files.js";
+import { loadTokenizer } from "../../src/tokenizer/tokenizer_files.js";
 import { readTrainState } from "../../src/train/checkpoint_state.js";
 import { readMetrics } from "../../src/train/metrics.js";
 import { parseTrainConfig } from "../../src/train/train_config.js";

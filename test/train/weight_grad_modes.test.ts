@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { GPTConfig } from "../../src/model/config.js";
 import { initModel } from "../../src/train/init.js";
-import { Rng } from "../../src/train/rng.js";
+import { Rng } from "../../src/random/rng.js";
 import { createLearner, trainStep } from "../../src/train/step.js";
 import { TINY_MODEL } from "./tiny_model.js";
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/train/train_config.js";

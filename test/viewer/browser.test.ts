@@ -5,7 +5,7 @@ import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CircuitFile } from "../../src/circuit/format.js";
 import { findPythonStdlib } from "../../src/data/index.js";
-import { buildViewerFrontEnd } from "../../src/viewer/build-web.js";
+import { buildViewerFrontEnd } from "../../src/viewer/build_web.js";
 import { evaluate } from "../../src/viewer/live.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { csp, REPO } from "../helpers/cli.js";

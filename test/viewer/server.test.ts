@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCircuit } from "../../src/circuit/read.js";
 import { forward } from "../../src/model/gpt.js";
 import { channelReplace, type Intervention } from "../../src/model/hooks.js";
-import type { EvaluateResponse, NodeDetail, SessionInfo } from "../../src/viewer/api-types.js";
+import type { EvaluateResponse, NodeDetail, SessionInfo } from "../../src/viewer/api_types.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { makeViewerFixture, type ViewerFixture } from "./fixture.js";
 

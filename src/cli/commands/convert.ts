@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { convertReferenceModel, type ConvertResult } from "../../io/convert.js";
+import { convertReferenceModel, type ConvertResult } from "../../model/convert_reference.js";
 
 export function registerConvert(program: Command): void {
   program

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { intFlag } from "../../prune/cli_args.js";
-import { DEFAULT_SIMPLE_CORPUS, writeSimpleCorpus } from "../../data/simple-corpus.js";
+import { intFlag } from "../../flag_values.js";
+import { DEFAULT_SIMPLE_CORPUS, writeSimpleCorpus } from "../../data/simple_corpus.js";
 
 interface CorpusFlags {
   out: string;

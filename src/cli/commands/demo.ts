@@ -4,9 +4,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CspError } from "../../errors.js";
-import { SIMPLE_KEYWORD, STDLIB_KEYWORD } from "../../data/default-corpus.js";
+import { SIMPLE_KEYWORD, STDLIB_KEYWORD } from "../../data/default_corpus.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
-import { setupPrune } from "../../prune/setup.js";
+import { setupPrune } from "../../circuit/setup.js";
 import { fullTestLoss } from "../../prune/study/tasks.js";
 import { tasksMake } from "./tasks.js";
 

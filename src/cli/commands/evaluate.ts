@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { evaluateCircuitFile } from "../../circuit/evaluate.js";
 import { checkCircuitFits, readCircuit } from "../../circuit/read.js";
-import { intFlag } from "../../prune/cli_args.js";
-import { weightsHash } from "../../prune/model_hash.js";
+import { intFlag } from "../../flag_values.js";
+import { weightsHash } from "../../model/model_hash.js";
 import { stderrProgress } from "../../prune/progress.js";
-import { setupPrune } from "../../prune/setup.js";
+import { setupPrune } from "../../circuit/setup.js";
 
 interface EvaluateFlags {
   model: string;

@@ -3,14 +3,14 @@ import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import type { Command } from "commander";
 import { CspError } from "../../errors.js";
 import { loadModelWithConfig } from "../../model/checkpoint.js";
-import { intFlag } from "../../prune/cli_args.js";
-import { computeMeans, MEANS_FILE, saveMeans, spreadWindows } from "../../prune/means.js";
-import { meansTokens } from "../../prune/means_source.js";
-import { weightsHash } from "../../prune/model_hash.js";
-import { nodeLayout } from "../../prune/nodes.js";
+import { intFlag } from "../../flag_values.js";
+import { computeMeans, MEANS_FILE, saveMeans, spreadWindows } from "../../circuit/means.js";
+import { meansTokens } from "../../circuit/means_source.js";
+import { weightsHash } from "../../model/model_hash.js";
+import { nodeLayout } from "../../circuit/nodes.js";
 import { stderrProgress } from "../../prune/progress.js";
-import { findTokenizerDir } from "../../prune/setup.js";
-import { loadTokenizer } from "../../tokenizer/tokenizer-files.js";
+import { findTokenizerDir } from "../../circuit/setup.js";
+import { loadTokenizer } from "../../tokenizer/tokenizer_files.js";
 
 interface MeansFlags {
   model: string;

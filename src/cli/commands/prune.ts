@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
-import { ABLATION_KINDS } from "../../prune/ablation.js";
-import { choiceFlag, numFlag, pruneSettings, type PruneSettingKey } from "../../prune/cli_args.js";
+import { ABLATION_KINDS } from "../../circuit/ablation.js";
+import { choiceFlag, numFlag } from "../../flag_values.js";
+import { pruneSettings, type PruneSettingKey } from "../../prune/settings.js";
 import {
   DEFAULT_EFFECTS_PAIRS,
   DEFAULT_EVAL_PAIRS,
@@ -12,7 +13,7 @@ import {
 import { PRUNE_METHODS } from "../../prune/prune.js";
 import { stderrProgress } from "../../prune/progress.js";
 import { runPrune } from "../../prune/run.js";
-import { CONTROLS } from "../../prune/setup.js";
+import { CONTROLS } from "../../circuit/setup.js";
 
 interface PruneFlags {
   model: string;

@@ -6,8 +6,8 @@ import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { writeTaskJsonl } from "../../tasks/jsonl.js";
 import { loadTokenizer } from "../../tokenizer/index.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
-import { numFlag } from "../../prune/cli_args.js";
-import { setupPrune } from "../../prune/setup.js";
+import { numFlag } from "../../flag_values.js";
+import { setupPrune } from "../../circuit/setup.js";
 import { fullTestLoss } from "../../prune/study/tasks.js";
 
 /** Tokenizer of the bundled default model. */

@@ -1,20 +1,20 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { CspError } from "../../errors.js";
-import { readCorpusDocuments } from "../../data/corpus-documents.js";
+import { readCorpusDocuments } from "../../data/corpus_documents.js";
 import { createProgress } from "../../data/progress.js";
-import { resolveCorpus } from "../../data/default-corpus.js";
+import { resolveCorpus } from "../../data/default_corpus.js";
 import { DEFAULT_VAL_FRACTION } from "../../data/split.js";
-import { ChunkCounter } from "../../tokenizer/chunk-counts.js";
+import { ChunkCounter } from "../../tokenizer/chunk_counts.js";
 import { measureCompression } from "../../tokenizer/compression.js";
-import { bytesToDataGym } from "../../tokenizer/byte-alphabet.js";
-import { checkVocabSize, DEFAULT_VOCAB_SIZE, trainBpe } from "../../tokenizer/train-bpe.js";
+import { bytesToDataGym } from "../../tokenizer/byte_alphabet.js";
+import { checkVocabSize, DEFAULT_VOCAB_SIZE, trainBpe } from "../../tokenizer/train_bpe.js";
 import {
   ENCODER_JSON_FILE,
   loadTokenizer,
   saveTokenizer,
   VOCAB_BPE_FILE,
-} from "../../tokenizer/tokenizer-files.js";
+} from "../../tokenizer/tokenizer_files.js";
 
 /** Options of `csp tokenizer train`. */
 export interface TokenizerTrainOptions {

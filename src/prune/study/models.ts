@@ -5,11 +5,11 @@ import { countNonzero, csrNnz } from "../../tensor/sparse.js";
 import { METRICS_FILE, readMetrics } from "../../train/metrics.js";
 import { sparsityPlan } from "../../train/sparsity_plan.js";
 import { DEFAULT_TRAIN_CONFIG } from "../../train/train_config.js";
-import type { AblationKind } from "../ablation.js";
-import { loadMeans } from "../means.js";
-import { weightsHash } from "../model_hash.js";
-import { nodeLayout } from "../nodes.js";
-import { findTokenizerDir } from "../setup.js";
+import type { AblationKind } from "../../circuit/ablation.js";
+import { loadMeans } from "../../circuit/means.js";
+import { weightsHash } from "../../model/model_hash.js";
+import { nodeLayout } from "../../circuit/nodes.js";
+import { findTokenizerDir } from "../../circuit/setup.js";
 import type { ModelKind, StudyModelSpec } from "./spec.js";
 
 /** A model of the study, as recorded in study.json. */

@@ -1,6 +1,6 @@
-import type { PruneSettingKey } from "../cli_args.js";
+import type { PruneSettingKey } from "../settings.js";
 import type { PruneMethod } from "../prune.js";
-import type { ControlKind } from "../setup.js";
+import type { ControlKind } from "../../circuit/setup.js";
 import type { StudySpec } from "./spec.js";
 
 /** One prune run of the study. */

@@ -1,6 +1,6 @@
 import { countsAsCircuit, type StudyCell } from "./plan.js";
 import { STUDY_PLOTS } from "./plots.js";
-import type { StudyFile } from "./run.js";
+import type { StudyFile } from "./study_file.js";
 import { mainCell, type EdgeSeries } from "./summary.js";
 
 const f3 = (x: number | null) => (x === null ? "—" : Number.isFinite(x) ? x.toFixed(3) : String(x));

@@ -1,3 +1,4 @@
+import type { StudyFile } from "./study_file.js";
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,29 +27,8 @@ import {
 } from "./plots.js";
 import { seriesTasks, studyReport } from "./report.js";
 import { readStudySpec, specPruneSettings, type StudySpec } from "./spec.js";
-import { chooseComparison, edgeSeries, summarize, type StudySummary } from "./summary.js";
-import { prepareTask, type PreparedTask, type StudyTask } from "./tasks.js";
-
-/** Everything in study.json (docs/study.md). */
-export interface StudyFile {
-  spec: StudySpec;
-  machine: { cpu: string; cores: number };
-  command: string;
-  started: string;
-  /** Wall time of this invocation (cells skipped on resume cost nothing). */
-  seconds: number;
-  /** Sum of the recorded times of all cells, including those run by earlier invocations. */
-  cell_seconds: number;
-  models: StudyModel[];
-  tasks: StudyTask[];
-  cells: StudyCell[];
-  summary: StudySummary;
-  /** The task sets behind the plots' geometric means ("common": the same tasks for every model). */
-  plots: {
-    edges_vs_target: { rule: "common" | "per-model"; tasks: Record<string, string[]> };
-    size_vs_pretrain_loss: { rule: "common" | "per-model"; tasks: Record<string, string[]> };
-  };
-}
+import { chooseComparison, edgeSeries, summarize } from "./summary.js";
+import { prepareTask, type PreparedTask } from "./tasks.js";
 
 export interface StudyOptions {
   specPath: string;

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { CspError } from "../../errors.js";
 import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
-import { ABLATION_KINDS, type AblationKind } from "../ablation.js";
-import { PRUNE_SETTING_KEYS, pruneSettings, type PruneSettingKey, type PruneSettings } from "../cli_args.js";
+import { ABLATION_KINDS, type AblationKind } from "../../circuit/ablation.js";
+import { PRUNE_SETTING_KEYS, pruneSettings, type PruneSettingKey, type PruneSettings } from "../settings.js";
 import { PRUNE_METHODS, type PruneMethod } from "../prune.js";
-import { CONTROLS, type ControlKind } from "../setup.js";
+import { CONTROLS, type ControlKind } from "../../circuit/setup.js";
 
 export const MODEL_KINDS = ["sparse", "dense"] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];

@@ -1,6 +1,6 @@
 import { CspError } from "../../errors.js";
 import type { PruneMethod } from "../prune.js";
-import type { ControlKind } from "../setup.js";
+import type { ControlKind } from "../../circuit/setup.js";
 import type { StudyModel } from "./models.js";
 import { countsAsCircuit, type StudyCell } from "./plan.js";
 import type { ModelKind, StudySpec } from "./spec.js";

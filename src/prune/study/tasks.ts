@@ -4,12 +4,12 @@ import { CspError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/atomic.js";
 import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { formatTaskJsonl } from "../../tasks/jsonl.js";
-import { loadTokenizer } from "../../tokenizer/tokenizer-files.js";
-import { maskedLosses } from "../masked_run.js";
-import { sha256 } from "../model_hash.js";
-import { setupPrune, type PruneSetup } from "../setup.js";
-import { groupByLength } from "../task_data.js";
-import { mean } from "../task_loss.js";
+import { loadTokenizer } from "../../tokenizer/tokenizer_files.js";
+import { maskedLosses } from "../../circuit/masked_run.js";
+import { sha256 } from "../../model/model_hash.js";
+import { setupPrune, type PruneSetup } from "../../circuit/setup.js";
+import { groupByLength } from "../../circuit/task_data.js";
+import { mean } from "../../circuit/task_loss.js";
 import type { StudyModel } from "./models.js";
 import type { StudyTaskSpec } from "./spec.js";
 

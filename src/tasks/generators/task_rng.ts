@@ -1,4 +1,4 @@
-import { Rng } from "../../train/rng.js";
+import { Rng } from "../../random/rng.js";
 
 /** A 32-bit seed derived from a seed and a label, so independent streams never share draws. */
 export function deriveSeed(seed: number, label: string): number {

@@ -1,4 +1,4 @@
-import type { ApiError } from "../api-types.js";
+import type { ApiError } from "../api_types.js";
 
 /** Calls the viewer's JSON API; a failure throws an Error carrying the server's one-line message. */
 export async function api<T>(path: string, body?: unknown): Promise<T> {

@@ -1,14 +1,14 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { CircuitView, EvaluateResponse, NodeDetail, SessionInfo } from "../api-types.js";
-import { edgeKey, parseNodeKey, sublayerOf } from "../node-locations.js";
+import type { CircuitView, EvaluateResponse, NodeDetail, SessionInfo } from "../api_types.js";
+import { edgeKey, parseNodeKey, sublayerOf } from "../node_locations.js";
 import { api, download } from "./api.js";
 import { LossSizeChart } from "./chart.js";
-import { EmbeddingView } from "./embedding-view.js";
+import { EmbeddingView } from "./embedding_view.js";
 import { fmtLoss, fmtNum } from "./format.js";
 import { LayerGraph, edgeEnds } from "./graph.js";
-import { NodePanel } from "./node-panel.js";
+import { NodePanel } from "./node_panel.js";
 import { Overview, sublayerDelta, sublayerNodeCount, sublayers } from "./overview.js";
-import { TaskView } from "./task-view.js";
+import { TaskView } from "./task_view.js";
 
 type Tab = "circuit" | "sweep" | "embedding" | "task";
 

@@ -1,4 +1,4 @@
-import type { CurvePoint } from "../api-types.js";
+import type { CurvePoint } from "../api_types.js";
 import { fmtLoss } from "./format.js";
 
 export interface Series {

@@ -1,6 +1,6 @@
 import type { Ref } from "preact";
-import type { CircuitEdge, CircuitView, ModelInfo } from "../api-types.js";
-import { ATTN_SLOTS, MLP_SLOTS, edgeKey, isHeadSlot, nodeKey, parseNodeKey } from "../node-locations.js";
+import type { CircuitEdge, CircuitView, ModelInfo } from "../api_types.js";
+import { ATTN_SLOTS, MLP_SLOTS, edgeKey, isHeadSlot, nodeKey, parseNodeKey } from "../node_locations.js";
 import { NEGATIVE, POSITIVE, effectFill, effectText } from "./colour.js";
 import { fmtLoss, fmtNum } from "./format.js";
 

@@ -1,4 +1,4 @@
-import type { Snippet } from "../api-types.js";
+import type { Snippet } from "../api_types.js";
 import { diverging, divergingText } from "./colour.js";
 import { fmtNum, inlineToken } from "./format.js";
 

@@ -1,6 +1,6 @@
 import type { Ref } from "preact";
-import type { CircuitView, ModelInfo } from "../api-types.js";
-import { FINAL_RESID, nodeKey } from "../node-locations.js";
+import type { CircuitView, ModelInfo } from "../api_types.js";
+import { FINAL_RESID, nodeKey } from "../node_locations.js";
 import { fmtLoss } from "./format.js";
 
 const LEFT = 62;

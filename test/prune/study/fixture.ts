@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { saveModel } from "../../../src/model/checkpoint.js";
-import { computeMeans, MEANS_FILE, saveMeans } from "../../../src/prune/means.js";
-import { weightsHash } from "../../../src/prune/model_hash.js";
-import { nodeLayout } from "../../../src/prune/nodes.js";
+import { computeMeans, MEANS_FILE, saveMeans } from "../../../src/circuit/means.js";
+import { weightsHash } from "../../../src/model/model_hash.js";
+import { nodeLayout } from "../../../src/circuit/nodes.js";
 import { plantedModel, randomWindows } from "../../../src/prune/synthetic.js";
 import { saveTokenizer } from "../../../src/tokenizer/index.js";
 import { METRICS_FILE, writeMetrics, type StepMetrics } from "../../../src/train/metrics.js";
