@@ -19,7 +19,7 @@ import { formatBuild, loadNativeBackend, nativeThreads } from "../src/backend/na
 import { tsBackend } from "../src/backend/ts/index.js";
 import { writeFileAtomic } from "../src/io/atomic.js";
 import type { CsrMatrix } from "../src/tensor/sparse.js";
-import { mulberry32Unit } from "../src/random/seeded_random.js";
+import { Rng } from "../src/random/rng.js";
 
 /** How long each measurement runs at least, and how many calls it makes at least. */
 const MIN_SECONDS = 0.4;
@@ -99,12 +99,14 @@ interface AttentionRow {
   gflops: number;
 }
 
-function mulberry32(seed: number): () => number {
-  return mulberry32Unit(seed);
+/** Uniform numbers in [0, 1) from a seed. */
+function seeded(seed: number): () => number {
+  const source = new Rng(seed);
+  return () => source.uniform32();
 }
 
 function randomF32(n: number, seed: number): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = seeded(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = 2 * rand() - 1;
   return out;
@@ -112,7 +114,7 @@ function randomF32(n: number, seed: number): Float32Array {
 
 /** Each entry is nonzero with probability `density`. */
 function randomCsr(rows: number, cols: number, density: number, seed: number): CsrMatrix {
-  const rand = mulberry32(seed);
+  const rand = seeded(seed);
   const rowPtr = new Int32Array(rows + 1);
   const colIdx = new Int32Array(Math.ceil(rows * cols * density * 1.2) + 64);
   const values = new Float32Array(colIdx.length);
@@ -213,7 +215,7 @@ function benchSparse(
 
 /** n values ~ N(0, 1) (Box–Muller), like the pre-activations AbsTopK and GELU see. */
 function gaussianF32(n: number, seed: number, scale = 1): Float32Array {
-  const rand = mulberry32(seed);
+  const rand = seeded(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const u = Math.max(rand(), 1e-12);

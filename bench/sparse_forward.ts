@@ -13,16 +13,17 @@ import { linearWeightNames } from "../src/model/sparse_weights.js";
 import { parameterSpecs } from "../src/model/params.js";
 import { modelDims } from "../src/model/config.js";
 import { formatMachine, machineInfo } from "./common/machine.js";
-import { mulberry32Unit } from "../src/random/seeded_random.js";
+import { Rng } from "../src/random/rng.js";
 
 const DENSITY = 1 / 64;
 const BATCH = 8;
 const TOKENS = 256;
 const REPEATS = 5;
 
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+/** Uniform numbers in [0, 1) from a seed. */
 function seeded(seed: number): () => number {
-  return mulberry32Unit(seed);
+  const source = new Rng(seed);
+  return () => source.uniform32();
 }
 
 function main(): void {

@@ -32,6 +32,7 @@ function sourceHash() {
     ...["package.json", "package-lock.json", "tsconfig.json"].map((f) => join(root, f)),
     ...files(join(root, "src")),
     ...files(join(root, "bench")).filter((f) => f.endsWith(".ts")),
+    ...files(join(root, "examples")),
   ];
   for (const file of inputs) {
     if (!existsSync(file)) continue;

@@ -2,7 +2,7 @@ import { setBackend } from "../../src/backend/index.js";
 import { nativeThreads } from "../../src/backend/native.js";
 import type { Model } from "../../src/model/model.js";
 import { DEFAULT_SPARSE_THRESHOLD } from "../../src/model/sparse_weights.js";
-import { evaluateLoss } from "../../src/train/evaluate.js";
+import { windowLoss } from "../../src/train/window_loss.js";
 import { checkMinAliveFits } from "../../src/train/sparsity_plan.js";
 import { createLearner, projectToBudget, trainStep } from "../../src/train/step.js";
 import type { TrainConfig } from "../../src/train/train_config.js";
@@ -62,7 +62,7 @@ function trainStepMode(mode: SparseTrainingMode): OursTraining {
           return trainStep(learner, i, { tokens, b, t }).loss;
         },
         evalLoss(windows, t, batch) {
-          return evaluateLoss(learner.model, windows, t, { batchSize: batch }).loss;
+          return windowLoss(learner.model, windows, t, { batchSize: batch }).loss;
         },
       };
     },

@@ -1,10 +1,94 @@
 import type { FloatArray } from "../tensor/tensor.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
-import type { AttentionDims } from "../model/layers/attention.js";
-import type { RmsNormBackwardArgs, RmsNormForwardArgs } from "../model/layers/rmsnorm.js";
-import type { BlockCopy } from "../model/layers/rows.js";
-import type { AdamCoefficients } from "../train/adam.js";
-import type { TopKProjection } from "../train/topk.js";
+
+/** Targets equal to this are ignored by crossEntropy, as torch's ignore_index=-1 in the reference. */
+export const IGNORE_INDEX = -1;
+
+/** torch.nn.RMSNorm's default eps: finfo(float32).eps, whatever the compute precision. */
+export const RMS_EPS = 1.1920928955078125e-7;
+
+/** Shapes of one causal self-attention call. q, k, v and y are [B, T, H·dh] (heads concatenated). */
+export interface AttentionDims {
+  b: number;
+  t: number;
+  nHead: number;
+  dHead: number;
+}
+
+/** Arguments of rmsNormForward: x [N, D] (rows of stride xStride) into out rows of stride outStride. */
+export interface RmsNormForwardArgs {
+  x: FloatArray;
+  w: FloatArray;
+  n: number;
+  d: number;
+  out: FloatArray;
+  rstd: FloatArray;
+  xStride?: number;
+  outStride?: number;
+  outOffset?: number;
+}
+
+/** Arguments of rmsNormBackward: dy rows of stride dyStride at dyOffset; x, dx dense [N, D]. */
+export interface RmsNormBackwardArgs {
+  dy: FloatArray;
+  x: FloatArray;
+  w: FloatArray;
+  rstd: FloatArray;
+  n: number;
+  d: number;
+  dx: FloatArray;
+  dw: FloatArray | undefined;
+  dyStride?: number;
+  dyOffset?: number;
+}
+
+/**
+ * A [rows, width] block copied between row-major arrays of other widths (q/k/v columns of qkv).
+ * srcStride 0 copies the same source row into every destination row (a bias broadcast).
+ */
+export interface BlockCopy {
+  src: FloatArray;
+  srcStride: number;
+  srcOffset: number;
+  dst: FloatArray;
+  dstStride: number;
+  dstOffset: number;
+  rows: number;
+  width: number;
+}
+
+/** Adam's per-step scalars, computed once per step in double (what every backend's update reads). */
+export interface AdamCoefficients {
+  beta1: number;
+  beta2: number;
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  /** lr/(1−β1^t) */
+  stepSize: number;
+  /** √(1−β2^t) */
+  biasCorrection2Sqrt: number;
+  eps: number;
+}
+
+/** Which slices of a [rows, cols] matrix are neurons: rows (c_fc, c_attn) or columns (the c_projs). */
+export type NeuronAxis = "rows" | "cols";
+
+export interface MinAlive {
+  axis: NeuronAxis;
+  /** Entries forced into the kept set per neuron (the reference's minimum_alive_per_neuron). */
+  perNeuron: number;
+}
+
+/** A magnitude top-k projection request (Backend.projectTopK). */
+export interface TopKProjection {
+  /** The matrix [rows, cols], row-major; modified in place. */
+  values: FloatArray;
+  rows: number;
+  cols: number;
+  /** Entries to keep. k ≥ rows·cols keeps everything. */
+  k: number;
+  minAlive?: MinAlive;
+}
 
 /**
  * The hot kernels, one interface, two implementations: `ts` (pure TypeScript, the test oracle, also
@@ -66,7 +150,7 @@ export interface Backend {
   geluBackward(x: FloatArray, dy: FloatArray, dx: FloatArray, size: number): void;
 
   /**
-   * Causal attention with optional sink (see model/layers/attention.ts for the formulas). `probs`
+   * Causal attention with optional sink (see backend/ts/attention.ts for the formulas). `probs`
    * [B, H, T, T] receives the probabilities the backward needs; undefined skips writing them
    * (inference), with y and pSink unchanged.
    */
@@ -104,7 +188,7 @@ export interface Backend {
   /** table[ids[r], :] += src[r, :] in row order, skipping rows whose id is skipId (embedding gradients). */
   scatterAddRows(src: FloatArray, ids: Int32Array, width: number, table: FloatArray, skipId?: number): void;
 
-  /** A [rows, width] block copied between row-major arrays of other widths (see model/layers/rows.ts). */
+  /** A [rows, width] block copied between row-major arrays of other widths (see backend/ts/rows.ts). */
   copyBlock(o: BlockCopy): void;
 
   /** Entries of `a` that are not zero (-0 counts as zero). */
@@ -113,7 +197,7 @@ export interface Backend {
   /** The CSR of a dense Float32 matrix [rows, cols] (its exact zeros dropped). */
   csrFromDense(dense: Float32Array, rows: number, cols: number): CsrMatrix;
 
-  /** RMSNorm of rows (see model/layers/rmsnorm.ts). */
+  /** RMSNorm of rows (see backend/ts/rows.ts). */
   rmsNormForward(o: RmsNormForwardArgs): void;
 
   /** Backward of rmsNormForward: dx accumulated into, dw (if given) accumulated into. */
@@ -122,7 +206,7 @@ export interface Backend {
   // to float32, the native kernels compute in double in its operation order and round where it
   // rounds, so they give its results bit for bit (exceptions: sumSquares, crossEntropy).
 
-  /** One Adam update of one tensor, in place on p, m, v (train/adam.ts: adamUpdateTs). */
+  /** One Adam update of one tensor, in place on p, m, v (backend/ts/train_kernels.ts: adamUpdateTs). */
   adamUpdate(p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, c: AdamCoefficients): void;
 
   /**
@@ -145,14 +229,15 @@ export interface Backend {
   maskByKept(dy: FloatArray, kept: Uint8Array, size: number): void;
 
   /**
-   * Magnitude top-k projection with min-alive, in place (train/topk.ts: projectTopKTs); every backend
+   * Magnitude top-k projection with min-alive, in place (backend/ts/train_topk.ts: projectTopKTs); every backend
    * keeps exactly the same entries. Returns the number kept, min(k, rows·cols).
    */
   projectTopK(p: TopKProjection): number;
 
   /**
    * Mean cross-entropy of logits [N, V] against targets [N] (−1 = ignored); writes dLogits =
-   * (softmax − onehot)·scale/count if given (model/layers/cross_entropy.ts: crossEntropyTs). Rows in
+   * (softmax − onehot)·scale/count if given (backend/ts/train_cross_entropy.ts:
+   * crossEntropyTs). Rows in
    * double; native uses its own exp, so the float32 gradient may differ from the oracle's by an ulp.
    */
   crossEntropy(

@@ -2,12 +2,11 @@ import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Backend } from "./backend.js";
+import { RMS_EPS, type Backend, type TopKProjection } from "./backend.js";
 import { tsBackend } from "./ts/index.js";
+import { checkProjection } from "./ts/train_topk.js";
 import type { FloatArray } from "../tensor/tensor.js";
-import { RMS_EPS } from "../model/layers/rmsnorm.js";
 import type { CsrMatrix } from "../tensor/sparse.js";
-import { checkProjection, type TopKProjection } from "../train/topk.js";
 
 /**
  * The functions the C++ addon (src/native/addon.cc) exports. Arrays are passed without copying. Bad

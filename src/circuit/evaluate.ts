@@ -2,7 +2,7 @@ import { maskedLosses, type PruneContext } from "./masked_run.js";
 import { groupByLength, type TaskSequence } from "./task_data.js";
 import { calibratedLoss } from "./calibrate.js";
 import { mean, type CandidateLogits, type Calibration } from "./task_loss.js";
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import type { PruneSetup } from "./setup.js";
 import { calibrationFromRecord } from "./calibrate.js";
 import type { CircuitFile } from "./format.js";
@@ -85,4 +85,10 @@ export function evaluateCircuitFile(
     mixSeed(seed, 0xe7a1),
     onStep,
   );
+}
+
+/** Mean loss of the unablated model on the test split: has the model learned the task? */
+export function fullTestLoss(setup: PruneSetup): number {
+  const keep = new Float32Array(setup.layout.total).fill(1);
+  return mean(maskedLosses(setup.ctx, groupByLength(setup.test), setup.test.length, keep).losses);
 }

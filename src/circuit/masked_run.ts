@@ -1,7 +1,7 @@
 import { backward, forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";
 import type { FloatArray } from "../tensor/tensor.js";
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { maskInterventions, type BaselineSource, type MaskGradient } from "./ablation.js";
 import type { NodeLayout } from "./nodes.js";
 import type { SequenceGroup } from "./task_data.js";

@@ -1,19 +1,11 @@
 import type { ModelDims } from "../model/config.js";
+import { FINAL_HOOK_POINT, LAYER_NODE_POINTS } from "../model/hook_points.js";
 
-/** The node sites of one layer, in forward order (spec E.1); each is a hook name after "{i}.". */
-export const LAYER_NODE_SITES = [
-  "attn.act_in",
-  "attn.q",
-  "attn.k",
-  "attn.v",
-  "attn.resid_delta",
-  "mlp.act_in",
-  "mlp.post_act",
-  "mlp.resid_delta",
-] as const;
+/** The node sites of one layer, in node order (spec E.1); each is a hook name after "{i}.". */
+export const LAYER_NODE_SITES: readonly string[] = LAYER_NODE_POINTS.map((p) => p.site);
 
 /** The residual channels read by the unembedding: one site after the last layer. */
-export const FINAL_NODE_SITE = "final_resid";
+export const FINAL_NODE_SITE = FINAL_HOOK_POINT.site;
 
 /** One hook location whose channels are nodes. */
 export interface NodeSite {
@@ -29,7 +21,7 @@ export interface NodeSite {
   offset: number;
 }
 
-/** Every node of a model: sites in forward order and the flat numbering of their channels. */
+/** Every node of a model: sites in node order (spec E.1) and the flat numbering of their channels. */
 export interface NodeLayout {
   sites: NodeSite[];
   byName: Map<string, NodeSite>;
@@ -45,19 +37,9 @@ export function nodeLayout(dims: ModelDims): NodeLayout {
     offset += width;
   };
   for (let i = 0; i < dims.nLayer; i++) {
-    for (const s of LAYER_NODE_SITES) {
-      const width =
-        s === "attn.act_in" || s === "mlp.act_in"
-          ? dims.dModelIn
-          : s === "attn.q" || s === "attn.k" || s === "attn.v"
-            ? dims.dAttn
-            : s === "mlp.post_act"
-              ? dims.dMlp
-              : dims.dModel;
-      add(`${i}.${s}`, i, s.startsWith("attn") ? "attn" : "mlp", width);
-    }
+    for (const p of LAYER_NODE_POINTS) add(`${i}.${p.site}`, i, p.sublayer!, p.width(dims));
   }
-  add(FINAL_NODE_SITE, dims.nLayer, "final", dims.dModel);
+  add(FINAL_NODE_SITE, dims.nLayer, "final", FINAL_HOOK_POINT.width(dims));
   return { sites, byName: new Map(sites.map((s) => [s.name, s])), total: offset };
 }
 
@@ -96,11 +78,4 @@ export function keptBySite(layout: NodeLayout, keep: Uint8Array): Map<string, nu
     if (kept.length > 0) out.set(site.name, kept);
   }
   return out;
-}
-
-/** Count of ones in a 0/1 vector. */
-export function countKept(keep: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < keep.length; i++) n += keep[i];
-  return n;
 }

@@ -1,12 +1,12 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import { CspError } from "../errors.js";
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { loadModel } from "../model/checkpoint.js";
 import { createModel, type Model } from "../model/model.js";
 import { loadTask } from "../tasks/load.js";
 import { DEFAULT_TASK_MAX_LEN } from "../tasks/task.js";
-import { loadTokenizer } from "../tokenizer/tokenizer_files.js";
+import { loadModelTokenizer } from "../model/model_tokenizer.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import { initParams } from "../train/init.js";
 import {
@@ -35,16 +35,6 @@ export const RANDOM_INIT_MEANS_TOKENS = 8192;
 /** A faithfulness control (spec G): prune a random model of the same shape, or a nonsense task. */
 export const CONTROLS = ["random-init", "shuffled-labels"] as const;
 export type ControlKind = (typeof CONTROLS)[number];
-
-/** The tokenizer next to a model: given, or `<model>`, `<model>/tokenizer`, `<model>/../tokenizer`. */
-export function findTokenizerDir(modelDir: string, explicit?: string): string {
-  if (explicit) return explicit;
-  for (const d of [modelDir, join(modelDir, "tokenizer"), join(modelDir, "..", "tokenizer")])
-    if (existsSync(join(d, "vocab.bpe")) && statSync(d).isDirectory()) return d;
-  throw new CspError(
-    `${modelDir}: no tokenizer found (looked for vocab.bpe in the model directory, its tokenizer/ and ../tokenizer/); pass --tokenizer DIR`,
-  );
-}
 
 /** A randomly initialised model of the same config (the recipe's init, seeded). */
 export function randomInitModel(model: Model, seed: number): Model {
@@ -101,11 +91,10 @@ export function setupPrune(opts: SetupOptions): PruneSetup {
     baselines = constantBaselines("mean", values);
   } else baselines = constantBaselines("mean", means!.values);
 
-  const tokenizer = loadTokenizer(findTokenizerDir(opts.modelDir, opts.tokenizerDir));
-  if (tokenizer.vocabSize > model.dims.vocab)
-    throw new CspError(
-      `${opts.modelDir}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocabulary is ${model.dims.vocab}`,
-    );
+  const tokenizer = loadModelTokenizer(opts.modelDir, {
+    vocab: model.dims.vocab,
+    tokenizerDir: opts.tokenizerDir,
+  });
   // Left-truncated to the model's context (the reference truncates to 255 for its 256-token models), so a
   // task written for longer contexts still runs on a small model: the prediction point stays last.
   const task = loadTask(opts.taskPath, tokenizer, {

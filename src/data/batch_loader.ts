@@ -1,5 +1,6 @@
 import { CspError } from "../errors.js";
-import { mixSeed, mulberry32, seededPermutation, uniformInt } from "../random/seeded_random.js";
+import { mulberry32, seededPermutation, uniformInt } from "../random/frozen_mulberry32.js";
+import { mixSeed } from "../random/seed.js";
 import type { TokenBatch } from "./token_batch.js";
 
 /** Where a {@link BatchLoader} stands; JSON-serialisable, and enough to resume bit-identically. */

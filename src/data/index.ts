@@ -3,7 +3,7 @@ export { findPythonStdlib } from "./python_stdlib.js";
 export { collectPythonFiles, type CorpusFile } from "./corpus_files.js";
 export { readCorpusDocuments, type CorpusDocument, type CorpusDocuments } from "./corpus_documents.js";
 export { readDocument, type DocumentText, type SkipReason } from "./read_document.js";
-export { splitTrainVal, fnv1a32, DEFAULT_VAL_FRACTION, type TrainValSplit } from "./split.js";
+export { splitTrainVal, DEFAULT_VAL_FRACTION, type TrainValSplit } from "./split.js";
 export { readShard, writeShard, shardBytes } from "./shard.js";
 export {
   prepareCorpus,
@@ -21,6 +21,4 @@ export { BatchLoader, type BatchLoaderOptions, type BatchLoaderState } from "./b
 export { validationBatches, type ValidationOptions } from "./validation_batches.js";
 export type { TokenBatch } from "./token_batch.js";
 export { unigramEntropy } from "./unigram_entropy.js";
-export { createProgress, type Progress, type ProgressOptions } from "./progress.js";
-export { mixSeed, mulberry32, seededPermutation, uniformInt } from "../random/seeded_random.js";
 export { defaultCorpus } from "./default_corpus.js";

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { CspError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { simplePythonModule } from "./simple_python.js";
 
 export interface SimpleCorpusOptions {

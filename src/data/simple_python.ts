@@ -1,4 +1,4 @@
-import { mulberry32Unit } from "../random/seeded_random.js";
+import { mulberry32Unit } from "../random/frozen_mulberry32.js";
 
 /**
  * The "simple idioms" corpus: small, plain Python modules written by a seeded statement grammar, the

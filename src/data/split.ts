@@ -1,17 +1,8 @@
 import { CspError } from "../errors.js";
+import { fnv1a32 } from "../random/seed.js";
 
 /** Default share of files held out for validation. */
 export const DEFAULT_VAL_FRACTION = 0.02;
-
-/** 32-bit FNV-1a of the UTF-8 bytes of `text`: tiny, stable across platforms, good enough to spread paths. */
-export function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(text, "utf8")) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash >>> 0;
-}
 
 /** Which files (by index into the input) go to training and which to validation. */
 export interface TrainValSplit {

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { CspError } from "../errors.js";
 import type { ModelDims } from "./config.js";
-import { channelReplace, hookNames, type Intervention } from "./hooks.js";
+import { hookPointWidths } from "./hook_points.js";
+import { channelReplace, type Intervention } from "./hooks.js";
 
 /** One entry of an ablate.json file: at a hook, these channels become these constants. */
 export interface ChannelAblation {
@@ -9,22 +10,9 @@ export interface ChannelAblation {
   values: number[];
 }
 
-/** Width of the last dimension at each hook point. */
+/** Width of the last dimension at each hook point (hook_points.ts). */
 export function hookWidths(d: ModelDims): Map<string, number> {
-  const widths = new Map<string, number>();
-  for (const name of hookNames(d.nLayer)) {
-    const s = name.replace(/^\d+\./, "");
-    const w =
-      s === "attn.act_in" || s === "mlp.act_in"
-        ? d.dModelIn
-        : s === "attn.q" || s === "attn.k" || s === "attn.v" || s === "attn.y"
-          ? d.dAttn
-          : s === "mlp.post_act"
-            ? d.dMlp
-            : d.dModel;
-    widths.set(name, w);
-  }
-  return widths;
+  return hookPointWidths(d);
 }
 
 /** Reads and checks an ablate.json file ({hook name: {channels, values}}) against a model's shape. */

@@ -83,21 +83,6 @@ export const DEFAULT_CONFIG: GPTConfig = {
   sink: false,
 };
 
-/** Keys seen in released `beeg_config.json` files that only the training setup used. */
-export const KNOWN_TRAINING_KEYS = [
-  "afrac_approx",
-  "ignore_dw_grad",
-  "bigram_table_rank",
-  "pfrac",
-  "expansion_factor",
-  "expansion_factor_mlp",
-  "debug_exact_topk",
-  "sparse_matmul_impl",
-  "rtopk",
-  "n_embd",
-  "use_tied_aux_matrix",
-] as const;
-
 /** Dimensions derived from a config, computed once. */
 export interface ModelDims {
   nLayer: number;

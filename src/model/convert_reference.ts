@@ -1,3 +1,4 @@
+import { MODEL_TOKENIZER_DIR } from "./model_tokenizer.js";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CspError } from "../errors.js";
@@ -7,9 +8,6 @@ import { ENCODER_JSON_FILE, loadTokenizer, VOCAB_BPE_FILE } from "../tokenizer/t
 import type { TensorMap } from "../io/safetensors.js";
 import { countNonzero } from "../tensor/sparse.js";
 import { loadReferenceModelDir } from "./reference_model.js";
-
-/** Where a converted checkpoint keeps the tokenizer it was trained with. */
-export const TOKENIZER_SUBDIR = "tokenizer";
 
 export interface ConvertOptions {
   /** Reference model directory: `beeg_config.json` + `final_model.pt`. */
@@ -60,7 +58,7 @@ export function convertReferenceModel(opts: ConvertOptions): ConvertResult {
     }
     // Copy the files byte for byte rather than re-serialising what was parsed.
     for (const file of [VOCAB_BPE_FILE, ENCODER_JSON_FILE]) {
-      extraFiles[join(TOKENIZER_SUBDIR, file)] = readFileSync(join(opts.tokenizer, file));
+      extraFiles[join(MODEL_TOKENIZER_DIR, file)] = readFileSync(join(opts.tokenizer, file));
     }
   }
   saveCheckpoint(opts.out, model.config, model.tensors, extraFiles);

@@ -1,4 +1,5 @@
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { hookPointNames } from "./hook_points.js";
 
 /**
  * An intervention at a hook point: its result replaces the activation downstream (the reference's
@@ -10,17 +11,9 @@ export interface Intervention {
   backward?(dOutput: Tensor, input: Tensor): Tensor;
 }
 
-/** Every hook point of one forward pass, in the order the reference records them. */
+/** Every hook point of one forward pass, in the order the reference records them (hook_points.ts). */
 export function hookNames(nLayer: number): string[] {
-  const names: string[] = [];
-  for (let i = 0; i < nLayer; i++) {
-    for (const s of ["resid_in", "attn.act_in", "attn.k", "attn.q", "attn.v", "attn.y", "attn.resid_delta"]) {
-      names.push(`${i}.${s}`);
-    }
-    for (const s of ["resid_mid", "mlp.act_in", "mlp.post_act", "mlp.resid_delta"]) names.push(`${i}.${s}`);
-  }
-  names.push("final_resid");
-  return names;
+  return hookPointNames(nLayer);
 }
 
 /** A hook-name filter with Python `re.match` semantics: the pattern must match at the start. */
@@ -58,8 +51,4 @@ export function channelReplace(channels: readonly number[], values: readonly num
 /** A forward-only intervention from a plain function (steering, experiments). */
 export function functionIntervention(fn: (t: Tensor) => Tensor): Intervention {
   return { forward: fn };
-}
-
-export function zerosLikeTensor(t: Tensor): Tensor {
-  return Tensor.zerosLike(t);
 }

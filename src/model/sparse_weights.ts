@@ -1,6 +1,6 @@
 import { Tensor, type FloatArray } from "../tensor/tensor.js";
-import { countNonzero, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
-import { getBackend } from "../backend/index.js";
+import { csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import type { Backend } from "../backend/backend.js";
 import type { Model } from "./model.js";
 
 /**
@@ -37,24 +37,25 @@ const cache = new WeakMap<Float32Array, Entry>();
  * (0 turns the sparse path off, 1 takes it for every weight), else undefined. Built from the dense data
  * on first use and cached until markWeightsChanged / invalidateSparseWeight: whoever writes a weight in
  * place must say so (backward() does it for the weights it computes gradients of, as the optimizer
- * writes them next).
+ * writes them next). `be` counts the nonzeros and builds the CSR (every backend builds the same one).
  */
 export function sparseWeight(
   dense: FloatArray,
   rows: number,
   cols: number,
   threshold: number,
+  be: Backend,
 ): SparseLinearWeight | undefined {
   if (threshold <= 0 || !(dense instanceof Float32Array)) return undefined;
   if (dense.length !== rows * cols)
     throw new Error(`weight has ${dense.length} values, expected ${rows}×${cols}`);
   let e = cache.get(dense);
   if (!e || e.rows !== rows || e.cols !== cols) {
-    e = { rows, cols, nnz: getBackend().countNonzeros(dense) };
+    e = { rows, cols, nnz: be.countNonzeros(dense) };
     cache.set(dense, e);
   }
   if (e.nnz > threshold * dense.length) return undefined;
-  e.csr ??= getBackend().csrFromDense(dense, rows, cols);
+  e.csr ??= be.csrFromDense(dense, rows, cols);
   return formsOf(e);
 }
 
@@ -67,6 +68,7 @@ export function sparseWeightOf(
   rows: number,
   cols: number,
   threshold: number,
+  be: Backend,
 ): SparseLinearWeight | undefined {
   const held = t.heldCsr;
   if (held && threshold > 0) {
@@ -81,7 +83,7 @@ export function sparseWeightOf(
       return formsOf(e);
     }
   }
-  return sparseWeight(t.data, rows, cols, threshold);
+  return sparseWeight(t.data, rows, cols, threshold, be);
 }
 
 /** The cache entries of held CSRs (their transposes, built on first use). */
@@ -116,6 +118,7 @@ export function invalidateSparseWeight(dense: FloatArray): void {
  * Tells the engine that weights of `model` changed in place (all of them, or those named), so their
  * CSR is rebuilt from the dense data on next use. Call it after any in-place write that is not
  * preceded by a backward() of that model (which already does it for the parameters it differentiates).
+ * The library's weight edits (weight_edits.ts, HookedModel.setWeight / editWeights) do it themselves.
  */
 export function markWeightsChanged(model: Model<FloatArray>, names?: Iterable<string>): void {
   for (const name of names ?? model.params.keys()) {
@@ -135,20 +138,6 @@ export function linearWeightNames(model: Model<FloatArray>): string[] {
   }
   names.push(model.config.tied_unembed ? "transformer.wte.weight" : "lm_head.weight");
   return names;
-}
-
-/** Per linear weight: its density and whether it takes the sparse path at `threshold`. */
-export function sparseWeightSummary(
-  model: Model<FloatArray>,
-  threshold = DEFAULT_SPARSE_THRESHOLD,
-): { name: string; density: number; sparse: boolean }[] {
-  return linearWeightNames(model).map((name) => {
-    const t = model.params.get(name)!;
-    const [rows, cols] = t.shape;
-    const sparse = sparseWeightOf(t, rows, cols, threshold) !== undefined;
-    const nnz = t.heldCsr ? t.heldCsr.rowPtr[rows] : countNonzero(t.data);
-    return { name, density: nnz / (rows * cols), sparse };
-  });
 }
 
 /** Aᵀ as CSR by a counting sort over A's nonzeros: O(nnz + cols); rows of Aᵀ stay sorted. */

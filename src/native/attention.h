@@ -1,4 +1,4 @@
-// Causal softmax attention with an optional per-head sink logit (see src/model/layers/attention.ts,
+// Causal softmax attention with an optional per-head sink logit (see src/backend/ts/attention.ts,
 // the TypeScript oracle with the same formulas), in float32. q, k, v, y: [b, t, nHead·dHead];
 // probs [b, nHead, t, t]; pSink [b, nHead, t] (may be null without a sink).
 #pragma once

@@ -1,5 +1,5 @@
 // Cross-entropy of the logits with its gradient (train_kernels.h; oracle
-// src/model/layers/cross_entropy.ts). Each row is done in double like the oracle, with a vectorised
+// src/backend/ts/train_cross_entropy.ts). Each row is done in double like the oracle, with a vectorised
 // double exp (about 1 ulp) instead of Math.exp, and exp(l − max) computed once per entry: the
 // gradient is exp(l − max)·(scale/count)/z rather than exp(l − logZ)·(scale/count), equal up to the
 // last bits of a double, so the float32 gradient very rarely differs from the oracle's, by one ulp.

@@ -1,9 +1,9 @@
 // Kernels of the training step outside the model's forward/backward: the optimizer (gradient RMS
 // normalisation, Adam, top-k projection, weight decay) and the per-element tails of the backward
-// (bias gradients, AbsTopK masks, cross-entropy). TypeScript oracles: src/train/{grad_norm,adam,topk,
-// weight_decay}.ts and src/model/layers/{linear,abstopk,cross_entropy}.ts; where the oracle stores to
-// float32 these kernels compute in double in the same operation order and round at the same places,
-// so their results are bit for bit the oracle's (documented exceptions: sumSquares, crossEntropy).
+// (bias gradients, AbsTopK masks, cross-entropy). TypeScript oracles: src/backend/ts/{train_kernels,
+// train_topk,train_cross_entropy}.ts; where the oracle stores to float32 these kernels compute in
+// double in the same operation order and round at the same places, so their results are bit for bit
+// the oracle's (documented exceptions: sumSquares, crossEntropy).
 // No result depends on the thread count.
 #pragma once
 #include <cstddef>
@@ -17,7 +17,7 @@ struct F32Span {
   int64_t size;
 };
 
-// Adam's per-step scalars, computed by the caller in double (see src/train/adam.ts).
+// Adam's per-step scalars, computed by the caller in double (see src/train/adam.ts, src/backend/ts/train_kernels.ts).
 struct AdamCoefficients {
   double beta1, beta2, oneMinusBeta1, oneMinusBeta2, stepSize, biasCorrection2Sqrt, eps;
 };
@@ -48,7 +48,7 @@ void maskByKept(float* dy, const uint8_t* kept, int64_t size);
 // Which slices of a [rows, cols] matrix min-alive protects.
 enum class NeuronAxis { kNone = 0, kRows = 1, kCols = 2 };
 
-// Magnitude top-k projection in place (src/train/topk.ts, whose checks the caller has done:
+// Magnitude top-k projection in place (src/backend/ts/train_topk.ts, whose checks the caller has done:
 // 0 ≤ k < rows·cols, forced ≤ k): each neuron's `perNeuron` largest |w| are kept (ties: lower index),
 // then the k − forced largest |w| of the rest, ties at the threshold kept in index order; every other
 // entry becomes +0. NaN weights give an unspecified (but deterministic) selection. Throws

@@ -1,4 +1,4 @@
-// Magnitude top-k projection with min-alive (train_kernels.h; oracle src/train/topk.ts).
+// Magnitude top-k projection with min-alive (train_kernels.h; oracle src/backend/ts/train_topk.ts).
 //
 // |w| is compared through its float32 bit pattern with the sign cleared: for non-negative floats the
 // unsigned bit order is the numeric order, and the oracle's double comparison of float32 values gives

@@ -1,4 +1,4 @@
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { attributionScores } from "./attribution.js";
 import { bisectK, promote, rankNodes, topKMask, type BisectionStep } from "./bisect.js";
 import { calibratedLoss, fitCalibration } from "../circuit/calibrate.js";

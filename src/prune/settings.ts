@@ -48,7 +48,8 @@ export function pruneSettings(
 ): PruneSettings {
   const d = DEFAULT_MASK_TRAIN;
   const pos = { min: 0, minExclusive: true };
-  const int = (k: PruneSettingKey, fallback: number, min = 1) => intFlag(label(k), value(k), fallback, min);
+  const int = (k: PruneSettingKey, fallback: number, min = 1) =>
+    intFlag(label(k), value(k), fallback, { min });
   const num = (k: PruneSettingKey, fallback: number, range: Parameters<typeof numFlag>[3]) =>
     numFlag(label(k), value(k), fallback, range);
   return {

@@ -1,4 +1,4 @@
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { Rng } from "../random/rng.js";
 import type { MaskTrainConfig } from "./config.js";
 import { maskedLossGradient, type PruneContext } from "../circuit/masked_run.js";

@@ -2,7 +2,8 @@
  * A small seeded random number generator: xoshiro128** (Blackman & Vigna) seeded through splitmix32,
  * with Box-Muller normals. It uses only 32-bit integer arithmetic, so the same seed gives the same
  * stream on every machine, and its whole state is four integers plus a cached normal, so a training
- * checkpoint can store it and resume the exact stream.
+ * checkpoint can store it and resume the exact stream. It is the generator for all new code (which
+ * generator to use, and the two frozen exceptions: index.ts).
  */
 
 /** Everything needed to continue a stream exactly where it stopped (JSON-serialisable). */

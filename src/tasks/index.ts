@@ -1,4 +1,4 @@
-/** Binary next-token tasks: task files, built-in generators, batching and the pruning loss. */
+/** Binary next-token tasks: task files and the built-in generators (the task loss is circuit/task_loss.ts). */
 export {
   DEFAULT_TASK_MAX_LEN,
   TASK_SPLITS,
@@ -19,16 +19,6 @@ export {
   type NumberedTaskLine,
 } from "./load.js";
 export { formatTaskJsonl, writeTaskJsonl } from "./jsonl.js";
-export { taskLossFromLogits, taskAccuracy, referencePairLoss, type TaskLossResult } from "./loss.js";
-export {
-  makeTaskBatch,
-  gatherLastLogits,
-  scatterLastLogitGrads,
-  taskBatchLoss,
-  type TaskBatch,
-  type TaskBatchOptions,
-  type TaskPadding,
-} from "./batch.js";
 export {
   defineTask,
   targetProblem,

@@ -2,6 +2,7 @@
  * Binary next-token tasks (spec F): each datapoint is a minimal pair of code prefixes whose correct next
  * tokens are swapped candidates.
  */
+import { fnv1a32 } from "../random/seed.js";
 
 /** Which part of a task a pair belongs to. */
 export type TaskSplit = "train" | "test";
@@ -56,10 +57,5 @@ export function taskSplits(task: Task): { train: TaskPair[]; test: TaskPair[] } 
  * (≈20%). It depends on the id alone, so adding or reordering lines never moves an existing pair.
  */
 export function defaultSplit(id: string): TaskSplit {
-  let h = 0x811c9dc5;
-  for (const byte of Buffer.from(id, "utf8")) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % 5 === 0 ? "test" : "train";
+  return fnv1a32(id) % 5 === 0 ? "test" : "train";
 }

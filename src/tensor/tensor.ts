@@ -1,11 +1,19 @@
 import type { CsrMatrix } from "./sparse.js";
 
 /**
- * A dense, row-major tensor. `data` is Float32Array for the engine; the TypeScript backend also accepts
+ * The element arrays of a tensor: Float32Array for the engine; the TypeScript backend also accepts
  * Float64Array so that backward passes can be checked against finite differences in double precision.
  */
 export type FloatArray = Float32Array | Float64Array;
 
+/**
+ * A row-major tensor: a shape and its values in `data` (a {@link FloatArray}). Dense, with one exception:
+ * a 2-D weight loaded from sparse storage ({@link Tensor.heldSparse}) is held only as CSR
+ * ({@link Tensor.heldCsr}) until something reads `data` (also through `reshape`, `clone`, `zerosLike`),
+ * which builds the dense array once and drops the CSR; from then on it is an ordinary dense tensor.
+ * `shape`, `size` and `width` never build it. Code that only needs the values reads `data`; code that must not
+ * build the dense copy (the sparse forward, hashing, sparse export) checks `heldCsr` first.
+ */
 export class Tensor<A extends FloatArray = FloatArray> {
   private dense: A | undefined;
   private held: CsrMatrix | undefined;

@@ -1,4 +1,4 @@
-import type { Backend } from "../backend/backend.js";
+import type { AdamCoefficients, Backend } from "../backend/backend.js";
 import { getBackend } from "../backend/index.js";
 import type { FloatArray } from "../tensor/tensor.js";
 
@@ -30,19 +30,6 @@ export function createAdamState<A extends FloatArray>(params: ReadonlyMap<string
   return { step: 0, m, v };
 }
 
-/** Adam's per-step scalars, computed once per step in double (what every backend's update reads). */
-export interface AdamCoefficients {
-  beta1: number;
-  beta2: number;
-  oneMinusBeta1: number;
-  oneMinusBeta2: number;
-  /** lr/(1−β1^t) */
-  stepSize: number;
-  /** √(1−β2^t) */
-  biasCorrection2Sqrt: number;
-  eps: number;
-}
-
 /** The coefficients of the update that makes `completedSteps + 1` steps. */
 export function adamCoefficients(h: AdamHyper, completedSteps: number): AdamCoefficients {
   const t = completedSteps + 1;
@@ -64,7 +51,7 @@ export function adamCoefficients(h: AdamHyper, completedSteps: number): AdamCoef
  * ε is added after the bias correction of √v, which matters with the recipe's large ε = 0.1.
  * The step counter advances even at lr 0 (the reference's step 0). Moments and parameters stay
  * dense: pruned entries keep learning and can re-enter the top-k. Each tensor's update runs on the
- * backend (adamUpdateTs is the oracle; the native kernel reproduces it bit for bit).
+ * backend (backend/ts/train_kernels.ts: adamUpdateTs is the oracle; the native kernel reproduces it bit for bit).
  */
 export function adamStep<A extends FloatArray>(
   params: ReadonlyMap<string, A>,
@@ -86,25 +73,4 @@ export function adamStep<A extends FloatArray>(
     be.adamUpdate(p, g, m, v, c);
   }
   state.step += 1;
-}
-
-/**
- * The update of one tensor, in place on p, m and v (the TypeScript oracle of Backend.adamUpdate).
- * Each line is evaluated in double in this operation order and rounded when stored.
- */
-export function adamUpdateTs(
-  p: FloatArray,
-  g: FloatArray,
-  m: FloatArray,
-  v: FloatArray,
-  c: AdamCoefficients,
-): void {
-  for (let i = 0; i < p.length; i++) {
-    const gi = g[i];
-    m[i] = c.beta1 * m[i] + c.oneMinusBeta1 * gi;
-    v[i] = c.beta2 * v[i] + c.oneMinusBeta2 * gi * gi;
-    // Read back: the update uses the moments as stored (fp32 in the engine), like torch does.
-    const denom = Math.sqrt(v[i]) / c.biasCorrection2Sqrt + c.eps;
-    p[i] = p[i] - (c.stepSize * m[i]) / denom;
-  }
 }

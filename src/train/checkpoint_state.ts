@@ -7,7 +7,7 @@ import type { Learner } from "./step.js";
  * The resumable state of a training run, in ONE file (`train_state.safetensors`) so that writing it is
  * a single atomic rename: every tensor of the model (parameters and buffers), Adam's moments, and a
  * JSON record of where the run stands (step, data position, elapsed time, the settings it was started
- * with). model.safetensors next to it is an export of the same weights for `csp eval` / `csp sample`.
+ * with). model.safetensors next to it is an export of the same weights for `csp loss` / `csp sample`.
  */
 export const TRAIN_STATE_FILE = "train_state.safetensors";
 

@@ -34,15 +34,3 @@ export function normalizeGradRms(
   be.divideInPlace(grads, divisor);
   return { norm, divisor };
 }
-
-/** Σ x² over all arrays in double, added in order (the oracle of Backend.sumSquares). */
-export function sumSquaresTs(arrays: readonly FloatArray[]): number {
-  let sumSq = 0;
-  for (const g of arrays) for (let i = 0; i < g.length; i++) sumSq += g[i] * g[i];
-  return sumSq;
-}
-
-/** x ← x / divisor over all arrays (the oracle of Backend.divideInPlace). */
-export function divideInPlaceTs(arrays: readonly FloatArray[], divisor: number): void {
-  for (const g of arrays) for (let i = 0; i < g.length; i++) g[i] = g[i] / divisor;
-}

@@ -1,14 +1,12 @@
-import { join } from "node:path";
 import { collectPythonFiles } from "../data/corpus_files.js";
 import { readDocument } from "../data/read_document.js";
 import { validationBatches } from "../data/validation_batches.js";
 import { CspError } from "../errors.js";
 import { loadModelWithConfig } from "../model/checkpoint.js";
+import { loadModelTokenizer } from "../model/model_tokenizer.js";
 import type { Model } from "../model/model.js";
-import { loadTokenizer } from "../tokenizer/tokenizer_files.js";
 import type { Tokenizer } from "../tokenizer/tokenizer.js";
-import { evaluateLoss } from "./evaluate.js";
-import { TOKENIZER_DIR, runTokenizer } from "./trainer.js";
+import { windowLoss } from "./window_loss.js";
 
 /** A trained model with the tokenizer it was trained with and its training context length. */
 export interface RunModel {
@@ -19,22 +17,12 @@ export interface RunModel {
 }
 
 /**
- * Loads a model directory and its tokenizer: `--tokenizer DIR` if given, else the directory's own
- * tokenizer/. A tokenizer whose vocabulary does not match the model's embedding is refused.
+ * Loads a model directory and its tokenizer (`--tokenizer DIR` if given, else the one beside the model:
+ * model/model_tokenizer.ts, the look-up every command uses).
  */
 export function loadRunModel(modelDir: string, tokenizerDir?: string): RunModel {
   const { model, rawConfig } = loadModelWithConfig(modelDir);
-  const tokenizer = tokenizerDir !== undefined ? loadTokenizer(tokenizerDir) : runTokenizer(modelDir);
-  if (!tokenizer) {
-    throw new CspError(
-      `${join(modelDir, TOKENIZER_DIR)}: missing; pass --tokenizer DIR with the tokenizer the model was trained with`,
-    );
-  }
-  if (tokenizer.vocabSize !== model.config.vocab_size) {
-    throw new CspError(
-      `${tokenizerDir ?? join(modelDir, TOKENIZER_DIR)}: tokenizer has ${tokenizer.vocabSize} ids but the model in ${modelDir} has vocab_size ${model.config.vocab_size}`,
-    );
-  }
+  const tokenizer = loadModelTokenizer(modelDir, { vocab: model.config.vocab_size, tokenizerDir });
   const train = rawConfig.train as { n_ctx?: unknown } | undefined;
   const nCtx =
     typeof train?.n_ctx === "number"
@@ -43,7 +31,7 @@ export function loadRunModel(modelDir: string, tokenizerDir?: string): RunModel 
   return { model, tokenizer, nCtx };
 }
 
-export interface CorpusEval {
+export interface CorpusLoss {
   /** Mean next-token loss, nats per token. */
   loss: number;
   /** Predicted tokens that the mean is over. */
@@ -58,11 +46,11 @@ export interface CorpusEval {
  * Loss of a model on every .py file of a corpus, tokenised as the training shards are (each document
  * after an <|endoftext|>), cut into training-length windows; `maxWindows` spreads a subset evenly.
  */
-export function evaluateCorpus(
+export function corpusLoss(
   run: RunModel,
   corpus: readonly string[],
   opts: { batchSize?: number; maxWindows?: number } = {},
-): CorpusEval {
+): CorpusLoss {
   const chunks: number[][] = [];
   let files = 0;
   for (const file of collectPythonFiles(corpus)) {
@@ -91,7 +79,7 @@ export function evaluateCorpus(
     seqLen: run.nCtx - 1,
     maxWindows: opts.maxWindows,
   })) {
-    const r = evaluateLoss(run.model, batch.tokens, batch.width, { batchSize: batch.rows });
+    const r = windowLoss(run.model, batch.tokens, batch.width, { batchSize: batch.rows });
     sum += r.loss * r.predictions;
     predictions += r.predictions;
     windows += r.windows;

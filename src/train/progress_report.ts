@@ -1,4 +1,4 @@
-import cliProgress from "cli-progress";
+import { createProgress, type Progress } from "../io/progress.js";
 
 /** What the trainer tells its observer after each step. */
 export interface StepReport {
@@ -43,57 +43,39 @@ function fmtEta(s: number): string {
 }
 
 /**
- * Progress on stderr: a cli-progress bar on a terminal (step, loss, val loss, nonzero weights, tokens/s,
- * ETA), otherwise one plain line every `lineEvery` steps so that logs stay readable.
+ * Training progress through the shared display (io/progress.ts): a bar on a terminal with the loss, val
+ * loss, nonzero weights and tokens/s beside it, otherwise one plain line every `lineEvery` steps.
  */
 export function stderrReporter(opts: { bar?: boolean; lineEvery?: number } = {}): TrainReporter {
-  const stream = process.stderr;
-  const useBar = opts.bar ?? stream.isTTY === true;
   const lineEvery = opts.lineEvery ?? 50;
-  let bar: cliProgress.SingleBar | undefined;
+  let display: Progress | undefined;
+  let total = 0;
+  let done = 0;
   return {
     start(firstStep, totalSteps) {
-      if (!useBar) return;
-      bar = new cliProgress.SingleBar(
-        {
-          stream,
-          format:
-            "step {value}/{total} [{bar}] loss {loss} | val {val} | nonzero {nnz} | {tps} tok/s | ETA {eta}",
-          barsize: 20,
-          fps: 4,
-          hideCursor: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(totalSteps, firstStep, { loss: "-", val: "-", nnz: "-", tps: "-", eta: "?" });
+      total = totalSteps;
+      done = firstStep;
+      display = createProgress("step", total, { bar: opts.bar, start: done, lineEvery });
     },
     step(r) {
-      const payload = {
-        loss: fmtLoss(r.loss),
-        val: fmtLoss(r.valLoss),
-        nnz: fmtNonzero(r),
-        tps: Math.round(r.tokensPerSecond),
-        eta: fmtEta(r.etaSeconds),
-      };
-      if (bar) {
-        bar.update(r.step + 1, payload);
-        return;
-      }
-      if ((r.step + 1) % lineEvery === 0 || r.step + 1 === r.totalSteps) {
-        stream.write(
-          `step ${r.step + 1}/${r.totalSteps} loss ${payload.loss} val ${payload.val} nonzero ${payload.nnz} ` +
-            `${payload.tps} tok/s ETA ${payload.eta}\n`,
-        );
-      }
+      done = r.step + 1;
+      display?.update(
+        done,
+        `loss ${fmtLoss(r.loss)} | val ${fmtLoss(r.valLoss)} | nonzero ${fmtNonzero(r)} | ` +
+          `${Math.round(r.tokensPerSecond)} tok/s | ETA ${fmtEta(r.etaSeconds)}`,
+      );
     },
     message(line) {
-      if (bar) bar.stop();
-      stream.write(line + "\n");
-      bar = undefined;
+      // A bar redraws its own line: end it, print the message, and go on with plain lines.
+      if (display) {
+        display.stop();
+        display = createProgress("step", total, { bar: false, start: done, lineEvery });
+      }
+      process.stderr.write(line + "\n");
     },
     stop() {
-      bar?.stop();
-      bar = undefined;
+      display?.stop();
+      display = undefined;
     },
   };
 }

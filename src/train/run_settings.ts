@@ -1,4 +1,5 @@
 import { CspError } from "../errors.js";
+import { choiceFlag, intFlag, numFlag } from "../flag_values.js";
 import type { GPTConfig } from "../model/config.js";
 import { getPreset } from "./presets.js";
 import { validateTrainConfig, type TrainConfig } from "./train_config.js";
@@ -31,29 +32,9 @@ export interface RunSettings {
   tokenizerVocab: number;
 }
 
-function parseNumber(flag: string, raw: string, kind: "int" | "posint" | "num" | "uint32"): number {
-  const value = Number(raw);
-  const ok =
-    raw.trim() !== "" &&
-    Number.isFinite(value) &&
-    (kind === "num" ||
-      (Number.isInteger(value) &&
-        (kind === "int"
-          ? Number.isSafeInteger(value)
-          : kind === "posint"
-            ? value > 0
-            : value >= 0 && value < 2 ** 32)));
-  if (!ok) {
-    const what = {
-      int: "an integer",
-      posint: "a positive integer",
-      num: "a number",
-      uint32: "an integer in 0..2^32-1",
-    }[kind];
-    throw new CspError(`${flag}: expected ${what}, got "${raw}"`);
-  }
-  return value;
-}
+/** The batch-order seed and the every-n-steps counts (0: never) are unsigned 32-bit integers. */
+const UINT32 = { min: 0, max: 2 ** 32 - 1 };
+const WEIGHT_GRAD_MODES = ["exact", "fast"] as const;
 
 /**
  * Applies flags to a preset and refuses contradictions: --dense trains without any top-k (and without
@@ -72,35 +53,30 @@ export function resolveRunSettings(flags: TrainFlags): RunSettings {
       "--vocab-size and --tokenizer contradict each other (the tokenizer fixes the vocabulary)",
     );
   }
-  if (flags.steps !== undefined) train.total_steps = parseNumber("--steps", flags.steps, "posint");
-  if (flags.seed !== undefined) train.seed = parseNumber("--seed", flags.seed, "int");
-  if (flags.dataSeed !== undefined) train.data_seed = parseNumber("--data-seed", flags.dataSeed, "uint32");
-  if (flags.lr !== undefined) train.lr = parseNumber("--lr", flags.lr, "num");
-  if (flags.batchSize !== undefined) train.global_bs = parseNumber("--batch-size", flags.batchSize, "posint");
-  if (flags.pfrac !== undefined) train.pfrac = parseNumber("--pfrac", flags.pfrac, "num");
+  train.total_steps = intFlag("--steps", flags.steps, train.total_steps);
+  train.seed = intFlag("--seed", flags.seed, train.seed, {});
+  train.data_seed = intFlag("--data-seed", flags.dataSeed, train.data_seed, UINT32);
+  train.lr = numFlag("--lr", flags.lr, train.lr);
+  train.global_bs = intFlag("--batch-size", flags.batchSize, train.global_bs);
+  train.pfrac = numFlag("--pfrac", flags.pfrac, train.pfrac);
   if (flags.sparseBiases) train.sparse_biases = true;
-  if (flags.mode !== undefined) {
-    if (flags.mode !== "exact" && flags.mode !== "fast")
-      throw new CspError(`--mode: expected exact or fast, got "${flags.mode}"`);
-    if (flags.dense && flags.mode === "fast")
-      throw new CspError("--dense and --mode fast contradict each other (fast mode is for sparse weights)");
-    train.weight_grad_mode = flags.mode;
-  }
-  if (flags.denseGradEvery !== undefined)
-    train.dense_grad_every = parseNumber("--dense-grad-every", flags.denseGradEvery, "posint");
-  if (flags.evalEvery !== undefined)
-    train.eval_every = parseNumber("--eval-every", flags.evalEvery, "uint32");
-  if (flags.checkpointEvery !== undefined)
-    train.checkpoint_every = parseNumber("--checkpoint-every", flags.checkpointEvery, "uint32");
+  train.weight_grad_mode = choiceFlag("--mode", flags.mode, WEIGHT_GRAD_MODES, train.weight_grad_mode);
+  if (flags.dense && flags.mode === "fast")
+    throw new CspError("--dense and --mode fast contradict each other (fast mode is for sparse weights)");
+  train.dense_grad_every = intFlag("--dense-grad-every", flags.denseGradEvery, train.dense_grad_every);
+  train.eval_every = intFlag("--eval-every", flags.evalEvery, train.eval_every, UINT32);
+  train.checkpoint_every = intFlag(
+    "--checkpoint-every",
+    flags.checkpointEvery,
+    train.checkpoint_every,
+    UINT32,
+  );
   if (flags.dense) {
     train.pfrac = null;
     train.pfrac_anneal = false;
     train.pfrac_anneal_schedule_lr_with_L0 = false;
   }
   validateTrainConfig(train, "csp train");
-  const tokenizerVocab =
-    flags.vocabSize !== undefined
-      ? parseNumber("--vocab-size", flags.vocabSize, "posint")
-      : preset.tokenizerVocab;
+  const tokenizerVocab = intFlag("--vocab-size", flags.vocabSize, preset.tokenizerVocab);
   return { preset: preset.name, model: { ...preset.model }, train, tokenizerVocab };
 }

@@ -3,7 +3,8 @@ import type { GPTConfig } from "../model/config.js";
 import type { ParamSpec } from "../model/params.js";
 import { initialPfrac, type TrainConfig } from "./train_config.js";
 import { keepCount, l0Fraction, type L0Rule } from "./schedule.js";
-import { forcedCount, type MinAlive } from "./topk.js";
+import type { MinAlive } from "../backend/backend.js";
+import { forcedCount } from "../backend/ts/train_topk.js";
 
 /** How one parameter is projected each step. */
 export interface PruneTarget {

@@ -1,6 +1,5 @@
-import type { Backend } from "../backend/backend.js";
+import { IGNORE_INDEX, type Backend } from "../backend/backend.js";
 import { getBackend } from "../backend/index.js";
-import { IGNORE_INDEX } from "../model/layers/cross_entropy.js";
 import { backward, forward } from "../model/gpt.js";
 import { StepWorkspace } from "../model/workspace.js";
 import type { Model } from "../model/model.js";

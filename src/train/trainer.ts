@@ -1,3 +1,4 @@
+import { MODEL_TOKENIZER_DIR } from "../model/model_tokenizer.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,7 +21,7 @@ import {
   saveTrainState,
   type RunProgress,
 } from "./checkpoint_state.js";
-import { evaluateLoss } from "./evaluate.js";
+import { windowLoss } from "./window_loss.js";
 import { initModel } from "./init.js";
 import { METRICS_FILE, readMetrics, writeMetrics, type StepMetrics } from "./metrics.js";
 import { trainingCurveSvg } from "./plot_svg.js";
@@ -29,7 +30,6 @@ import { checkMinAliveFits } from "./sparsity_plan.js";
 import { createLearner, projectToBudget, prunedNonzeros, trainStep, type Learner } from "./step.js";
 import type { TrainConfig } from "./train_config.js";
 
-export const TOKENIZER_DIR = "tokenizer";
 export const CURVE_FILE = "training_curve.svg";
 
 /** Token shards of a prepared corpus and what identifies them (a resumed run must see the same). */
@@ -113,7 +113,7 @@ function firstDifference(a: unknown, b: unknown, path = ""): string | undefined 
 }
 
 /** Files a run writes; a directory holding only these (and no state) is a run that died before its first checkpoint. */
-const RUN_FILES = new Set([CONFIG_FILE, TOKENIZER_DIR, METRICS_FILE, CURVE_FILE]);
+const RUN_FILES = new Set([CONFIG_FILE, MODEL_TOKENIZER_DIR, METRICS_FILE, CURVE_FILE]);
 
 type DirVerdict = { kind: "fresh" } | { kind: "resume" };
 
@@ -197,7 +197,7 @@ export function trainModel(o: TrainerOptions): TrainOutcome {
     metrics = [];
     // config.json first: a directory holding it (and nothing unknown) is recognised as this run.
     writeConfig(o, identity, progress);
-    saveTokenizer(join(o.outDir, TOKENIZER_DIR), o.tokenizer);
+    saveTokenizer(join(o.outDir, MODEL_TOKENIZER_DIR), o.tokenizer);
   }
 
   const startStep = progress.nextStep;
@@ -274,7 +274,7 @@ function validationLoss(learner: Learner, val: Uint16Array, c: TrainConfig, back
     seqLen: c.n_ctx - 1,
     maxWindows: c.eval_batches * c.global_bs,
   })) {
-    const r = evaluateLoss(learner.model, batch.tokens, batch.width, { batchSize: batch.rows, backend });
+    const r = windowLoss(learner.model, batch.tokens, batch.width, { batchSize: batch.rows, backend });
     total += r.loss * r.predictions;
     count += r.predictions;
   }
@@ -319,7 +319,7 @@ function writeCheckpoint(
 
 /** The tokenizer saved with a run or model directory, if there is one. */
 export function runTokenizer(dir: string): Tokenizer | undefined {
-  const tokDir = join(dir, TOKENIZER_DIR);
+  const tokDir = join(dir, MODEL_TOKENIZER_DIR);
   return existsSync(tokDir) ? loadTokenizer(tokDir) : undefined;
 }
 

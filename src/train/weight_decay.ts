@@ -17,8 +17,3 @@ export function decayWeights(
   if (factor === 0) return;
   be.decayInPlace([...tensors], factor);
 }
-
-/** p ← p − factor·p over all arrays, in double (the oracle of Backend.decayInPlace). */
-export function decayInPlaceTs(tensors: readonly FloatArray[], factor: number): void {
-  for (const p of tensors) for (let i = 0; i < p.length; i++) p[i] = p[i] - factor * p[i];
-}

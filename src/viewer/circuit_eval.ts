@@ -1,4 +1,4 @@
-import { mixSeed } from "../random/seeded_random.js";
+import { mixSeed } from "../random/seed.js";
 import { CspError } from "../errors.js";
 import { forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";

@@ -133,7 +133,7 @@ function sequenceLoss(logits: Float32Array, seq: TaskSequence, cal?: Calibration
 }
 
 /** Task loss and predictions of the edited circuit on the file's evaluation pairs, against the full model. */
-export function evaluate(ws: Workspace, req: EvaluateRequest): EvaluateResponse {
+export function editedCircuitLoss(ws: Workspace, req: EvaluateRequest): EvaluateResponse {
   const started = performance.now();
   const ed = applyEdits(ws, req);
   const live = ws.live(ed.id);
@@ -339,7 +339,7 @@ export function exportCircuit(ws: Workspace, edits: Edits): Record<string, unkno
   };
   if (ed.offEdges.length > 0) out.ablated_edges = ed.offEdges;
   if (ws.circuits[ed.id].live) {
-    const r = evaluate(ws, { ...edits, showPairs: [] });
+    const r = editedCircuitLoss(ws, { ...edits, showPairs: [] });
     out.loss_full = r.lossFull;
     out.loss_circuit = r.lossCircuit;
     out.loss_calibrated = r.lossCalibrated;

@@ -3,13 +3,18 @@
  * A location is a hook name (`0.attn.q`, `1.mlp.post_act`, `final_resid`); a node is one channel of a
  * location, written `loc:index` (the circuit file's edge notation).
  */
+import { FINAL_HOOK_POINT, LAYER_NODE_POINTS, slotOf, type Sublayer } from "../model/hook_points.js";
 
-/** The sublayer slots that hold nodes, in drawing order (top to bottom within a layer). */
-export const ATTN_SLOTS = ["act_in", "q", "k", "v", "resid_delta"] as const;
-export const MLP_SLOTS = ["act_in", "post_act", "resid_delta"] as const;
-export const FINAL_RESID = "final_resid";
+/** The sublayer slots that hold nodes, in node order, which is also the drawing order (top to bottom). */
+export const ATTN_SLOTS: readonly string[] = nodeSlots("attn");
+export const MLP_SLOTS: readonly string[] = nodeSlots("mlp");
+export const FINAL_RESID = FINAL_HOOK_POINT.site;
 
-export type Sublayer = "attn" | "mlp";
+export type { Sublayer };
+
+function nodeSlots(sublayer: Sublayer): string[] {
+  return LAYER_NODE_POINTS.filter((p) => p.sublayer === sublayer).map(slotOf);
+}
 
 /** A parsed location: `final` for final_resid, otherwise its layer, sublayer and slot. */
 export type ParsedLocation =
@@ -23,18 +28,15 @@ export function parseLocation(loc: string): ParsedLocation | undefined {
   const m = BLOCK_LOCATION.exec(loc);
   if (!m) return undefined;
   const sublayer = m[2] as Sublayer;
-  const slots: readonly string[] = sublayer === "attn" ? ATTN_SLOTS : MLP_SLOTS;
+  const slots = sublayer === "attn" ? ATTN_SLOTS : MLP_SLOTS;
   if (!slots.includes(m[3])) return undefined;
   return { kind: "block", layer: Number(m[1]), sublayer, slot: m[3] };
 }
 
-/** Every node location of a model with nLayer blocks, in forward order. */
+/** Every node location of a model with nLayer blocks, in node order. */
 export function nodeLocations(nLayer: number): string[] {
   const out: string[] = [];
-  for (let i = 0; i < nLayer; i++) {
-    for (const s of ATTN_SLOTS) out.push(`${i}.attn.${s}`);
-    for (const s of MLP_SLOTS) out.push(`${i}.mlp.${s}`);
-  }
+  for (let i = 0; i < nLayer; i++) for (const p of LAYER_NODE_POINTS) out.push(`${i}.${p.site}`);
   out.push(FINAL_RESID);
   return out;
 }
@@ -64,14 +66,11 @@ export function sublayerOf(loc: string): string | undefined {
   return p?.kind === "block" ? `${p.layer}.${p.sublayer}` : undefined;
 }
 
-/** Whether the slot is a q, k or v channel (whose head is index // d_head). */
-export function isHeadSlot(slot: string): boolean {
-  return slot === "q" || slot === "k" || slot === "v";
-}
+const HEAD_NODE_SLOTS = new Set(
+  LAYER_NODE_POINTS.filter((p) => p.sublayer === "attn" && p.perHead).map(slotOf),
+);
 
-/** Natural order of sublayers: 0.attn, 0.mlp, 1.attn, ... */
-export function compareSublayers(a: string, b: string): number {
-  const [la, sa] = a.split(".");
-  const [lb, sb] = b.split(".");
-  return Number(la) - Number(lb) || (sa === sb ? 0 : sa === "attn" ? -1 : 1);
+/** Whether the attention slot is a q, k or v channel (whose head is index // d_head). */
+export function isHeadSlot(slot: string): boolean {
+  return HEAD_NODE_SLOTS.has(slot);
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { CspError } from "../errors.js";
 import type { EvaluateRequest, NodeRequest } from "./api_types.js";
 import { embeddingChannel } from "./embedding.js";
-import { circuitView, evaluate, exportCircuit, nodeDetail } from "./live.js";
+import { circuitView, editedCircuitLoss, exportCircuit, nodeDetail } from "./live.js";
 import { tokenTexts } from "./samples.js";
 import { defaultAssetsDir, loadAssets, type Asset } from "./static_files.js";
 import { Workspace, type ViewerOptions } from "./workspace.js";
@@ -111,7 +111,7 @@ async function handle(
       );
     }
     if (method === "POST" && route === "evaluate")
-      return sendJson(res, 200, evaluate(ws, await readJson<EvaluateRequest>(req)));
+      return sendJson(res, 200, editedCircuitLoss(ws, await readJson<EvaluateRequest>(req)));
     if (method === "POST" && route === "node")
       return sendJson(res, 200, nodeDetail(ws, await readJson<NodeRequest>(req)));
     if (method === "POST" && route === "export")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
 import { loadNativeAddon } from "../../src/backend/native.js";
-import { geluForward } from "../../src/model/layers/gelu.js";
+import { geluForward } from "../../src/backend/ts/activations.js";
 import { rng } from "../helpers/random.js";
 import { nativeUnderTest } from "./helpers.js";
 

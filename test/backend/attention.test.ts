@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
 import { loadNativeAddon, nativeThreads } from "../../src/backend/native.js";
 import type { Backend } from "../../src/backend/backend.js";
-import type { AttentionDims } from "../../src/model/layers/attention.js";
+import type { AttentionDims } from "../../src/backend/backend.js";
 import { seeded, nativeUnderTest } from "./helpers.js";
 
 /** n values uniform in [lo, hi). */

@@ -3,7 +3,7 @@ import type { Backend } from "../../src/backend/backend.js";
 import type { BackendName } from "../../src/backend/index.js";
 import { loadNativeBackend } from "../../src/backend/native.js";
 import type { CsrMatrix } from "../../src/tensor/sparse.js";
-import { mulberry32Unit } from "../../src/random/seeded_random.js";
+import { mulberry32Unit } from "../../src/random/frozen_mulberry32.js";
 
 /**
  * The backends the kernel specs run on. Native is required: without the addon its describe block
@@ -37,7 +37,7 @@ export const GEMM_TRANSPOSES: readonly (readonly [boolean, boolean])[] = [
   [true, true],
 ];
 
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
+/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed (frozen: test/helpers/random.ts says why). */
 export function seeded(seed: number): () => number {
   return mulberry32Unit(seed);
 }

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Backend } from "../../src/backend/backend.js";
+import type { Backend, MinAlive, TopKProjection } from "../../src/backend/backend.js";
 import { loadNativeAddon, loadNativeBackend, nativeThreads } from "../../src/backend/native.js";
 import { tsBackend } from "../../src/backend/ts/index.js";
 import { adamCoefficients } from "../../src/train/adam.js";
-import { forcedCount, type MinAlive, type TopKProjection } from "../../src/train/topk.js";
+import { forcedCount } from "../../src/backend/ts/train_topk.js";
 import { backendsUnderTest } from "./helpers.js";
 import { randn, rng } from "../helpers/random.js";
 

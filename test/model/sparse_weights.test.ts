@@ -133,12 +133,31 @@ describe("sparse weight cache", () => {
 
   it("takes the sparse form only at or below the density threshold", () => {
     const w = new Float32Array([1, 0, 0, 0, 0, 2, 0, 3]); // density 3/8
-    expect(sparseWeight(w, 2, 4, 0.25)).toBeUndefined();
-    expect(sparseWeight(w, 2, 4, 0)).toBeUndefined();
-    const s = sparseWeight(w, 2, 4, 0.375)!;
+    expect(sparseWeight(w, 2, 4, 0.25, getBackend())).toBeUndefined();
+    expect(sparseWeight(w, 2, 4, 0, getBackend())).toBeUndefined();
+    const s = sparseWeight(w, 2, 4, 0.375, getBackend())!;
     expect(Array.from(csrToDense(s.csr))).toEqual([1, 0, 0, 0, 0, 2, 0, 3]);
     expect(Array.from(csrToDense(s.transposed()))).toEqual([1, 0, 0, 2, 0, 0, 0, 3]);
-    expect(sparseWeight(new Float64Array(w), 2, 4, 1)).toBeUndefined();
+    expect(sparseWeight(new Float64Array(w), 2, 4, 1, getBackend())).toBeUndefined();
+  });
+
+  it("counts and builds the CSR on the backend it is given, not the global one", () => {
+    const calls: string[] = [];
+    const global = getBackend();
+    const given: Backend = {
+      ...global,
+      countNonzeros: (a) => {
+        calls.push("countNonzeros");
+        return global.countNonzeros(a);
+      },
+      csrFromDense: (dense, rows, cols) => {
+        calls.push("csrFromDense");
+        return global.csrFromDense(dense, rows, cols);
+      },
+    };
+    const s = sparseWeight(new Float32Array([0, 4, 0, 0, 0, 0, 5, 0]), 2, 4, 0.25, given)!;
+    expect(calls).toEqual(["countNonzeros", "csrFromDense"]);
+    expect(Array.from(csrToDense(s.csr))).toEqual([0, 4, 0, 0, 0, 0, 5, 0]);
   });
 
   it("transposeCsr matches the CSR of the transposed matrix", () => {

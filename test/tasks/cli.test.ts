@@ -44,7 +44,7 @@ describe("csp tasks", () => {
       /unknown task "nope"/,
     );
     expect(() => tasksMake("with_open", { n: "0", tokenizer: tokDir, out: join(dir, "x.jsonl") })).toThrow(
-      /--n must be an integer >= 1, got 0/,
+      /--n: expected an integer ≥ 1, got "0"/,
     );
     expect(() => tasksMake("with_open", { n: "3x", tokenizer: tokDir, out: join(dir, "x.jsonl") })).toThrow(
       /--n/,

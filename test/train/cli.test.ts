@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { beforeAll, describe, expect, test, vi } from "vitest";
-import { registerEval, registerSample } from "../../src/cli/commands/eval.js";
+import { registerLoss } from "../../src/cli/commands/loss.js";
+import { registerSample } from "../../src/cli/commands/sample.js";
 import { registerTrain } from "../../src/cli/commands/train.js";
 import { CspError } from "../../src/errors.js";
 import { makeSyntheticCorpus } from "./synthetic_corpus.js";
@@ -12,7 +13,7 @@ import { makeSyntheticCorpus } from "./synthetic_corpus.js";
 async function csp(args: string[]): Promise<string> {
   const program = new Command().exitOverride();
   registerTrain(program);
-  registerEval(program);
+  registerLoss(program);
   registerSample(program);
   const out: string[] = [];
   const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
@@ -60,10 +61,10 @@ beforeAll(async () => {
   expect(s.val_loss).toBeGreaterThan(0);
 });
 
-describe("csp eval / csp sample", () => {
-  test("eval --json reports the loss over the corpus's training-length windows", async () => {
+describe("csp loss / csp sample", () => {
+  test("loss --json reports the loss over the corpus's training-length windows", async () => {
     const r = JSON.parse(
-      await csp(["eval", "--model", run, "--corpus", corpus, "--json", "--max-windows", "24"]),
+      await csp(["loss", "--model", run, "--corpus", corpus, "--json", "--max-windows", "24"]),
     ) as {
       loss: number;
       predicted_tokens: number;
@@ -90,7 +91,12 @@ describe("csp eval / csp sample", () => {
     expect(await csp([...args, "--seed", "1"])).toBe(await csp([...args, "--seed", "9"]));
   });
 
-  test("a tokenizer that does not match the model is refused", async () => {
+  test("eval, the old name of loss, still works", async () => {
+    const args = ["--model", run, "--corpus", corpus, "--json", "--max-windows", "4"];
+    expect(await csp(["eval", ...args])).toBe(await csp(["loss", ...args]));
+  });
+
+  test("a tokenizer with more ids than the model's vocabulary is refused", async () => {
     const other = join(work, "other");
     await csp([
       "train",
@@ -110,10 +116,10 @@ describe("csp eval / csp sample", () => {
       "0.1",
     ]);
     await expect(
-      csp(["eval", "--model", run, "--corpus", corpus, "--tokenizer", join(other, "tokenizer")]),
-    ).rejects.toThrow(/300 ids but the model .* has vocab_size 320/);
+      csp(["loss", "--model", other, "--corpus", corpus, "--tokenizer", join(run, "tokenizer")]),
+    ).rejects.toThrow(/tokenizer has 320 ids, more than the vocab_size 300 of the model in /);
     await expect(csp(["sample", "--model", run, "--tokens", "x"])).rejects.toThrow(CspError);
-    await expect(csp(["eval", "--model", join(work, "missing"), "--corpus", corpus])).rejects.toThrow(
+    await expect(csp(["loss", "--model", join(work, "missing"), "--corpus", corpus])).rejects.toThrow(
       /does not exist/,
     );
   });

@@ -227,7 +227,7 @@ describe("csp train refuses bad input with one-line errors", () => {
     );
     expectCsp(
       () => runTrainRequest(base(join(work, "x3"), { steps: "ten" })),
-      /--steps: expected a positive integer/,
+      /--steps: expected an integer ≥ 1/,
     );
     expectCsp(() => runTrainRequest(base(join(work, "x3"), { preset: "huge" })), /unknown preset "huge"/);
     expectCsp(() => runTrainRequest(base(join(work, "x3"), { pfrac: "0.1" })), /min-alive needs/);

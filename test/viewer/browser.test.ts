@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CircuitFile } from "../../src/circuit/format.js";
 import { findPythonStdlib } from "../../src/data/index.js";
 import { buildViewerFrontEnd } from "../../src/viewer/build_web.js";
-import { evaluate } from "../../src/viewer/live.js";
+import { editedCircuitLoss } from "../../src/viewer/live.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { csp, REPO } from "../helpers/cli.js";
 
@@ -158,7 +158,11 @@ describe("csp view in a browser, on a circuit made by csp prune", () => {
     const after = Number(await liveLoss());
     expect(after).not.toBe(before);
     // The numbers shown are the server's recomputation for exactly this edit.
-    const expected = evaluate(viewer.workspace, { circuit: 0, disabledNodes: [key], disabledEdges: [] });
+    const expected = editedCircuitLoss(viewer.workspace, {
+      circuit: 0,
+      disabledNodes: [key],
+      disabledEdges: [],
+    });
     expect(after).toBeCloseTo(expected.lossCalibrated, 10);
     const rawAfter = Number(await page.locator('[data-testid="live-raw"]').textContent());
     expect(rawAfter).toBeCloseTo(expected.lossCircuit, 3);

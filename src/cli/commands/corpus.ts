@@ -24,9 +24,9 @@ export function registerCorpus(program: Command): void {
     .action((f: CorpusFlags) => {
       const bytes = writeSimpleCorpus({
         out: f.out,
-        files: intFlag("--files", f.files, d.files, 2),
-        modulesPerFile: intFlag("--modules-per-file", f.modulesPerFile, d.modulesPerFile, 1),
-        seed: intFlag("--seed", f.seed, d.seed, 0),
+        files: intFlag("--files", f.files, d.files, { min: 2 }),
+        modulesPerFile: intFlag("--modules-per-file", f.modulesPerFile, d.modulesPerFile),
+        seed: intFlag("--seed", f.seed, d.seed, { min: 0 }),
       });
       console.log(`${f.out}: ${(bytes / 1e6).toFixed(1)} MB of simple Python`);
     });

@@ -1,14 +1,19 @@
-import { spawnSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { CspError } from "../../errors.js";
 import { SIMPLE_KEYWORD, STDLIB_KEYWORD } from "../../data/default_corpus.js";
+import { intFlag } from "../../flag_values.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
+import { MODEL_TOKENIZER_DIR } from "../../model/model_tokenizer.js";
+import { fullTestLoss } from "../../circuit/evaluate.js";
 import { setupPrune } from "../../circuit/setup.js";
-import { fullTestLoss } from "../../prune/study/tasks.js";
+import { evaluateCommand } from "./evaluate.js";
+import { meansCommand } from "./means.js";
+import { pruneCommand } from "./prune.js";
 import { tasksMake } from "./tasks.js";
+import { trainCommand } from "./train.js";
+import { viewCommand } from "./view.js";
 
 /**
  * The demo's built-in tasks: ones the bundled model (models/default, the zoo's best sparse model) has
@@ -18,8 +23,6 @@ export const DEMO_TASKS = ["while_return_true", "indent_for", "var_if"] as const
 
 /** The demo's default corpus: the one the zoo and the bundled model were trained on. */
 export const DEMO_CORPUS = [STDLIB_KEYWORD, SIMPLE_KEYWORD];
-
-const CLI = fileURLToPath(new URL("../main.js", import.meta.url));
 
 export interface DemoOptions {
   out: string;
@@ -36,12 +39,20 @@ export interface DemoOptions {
   circuitModel?: string;
 }
 
-/** Runs one `csp` subcommand in a child process (its progress bars stay on this terminal). */
-function step(title: string, args: string[]): void {
-  console.error(`\n== ${title}\n   csp ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, [CLI, ...args], { stdio: "inherit" });
-  if (r.status !== 0)
-    throw new CspError(`demo step "${title}" failed (csp ${args[0]} exited with ${r.status ?? r.signal})`);
+/**
+ * Runs one step through the function its `csp` command calls, in this process. It first prints the
+ * equivalent command (to rerun the step alone), then the command's own output; a failure names the step.
+ */
+function step(title: string, equivalent: string[], run: () => string): void {
+  console.error(`\n== ${title}\n   csp ${equivalent.join(" ")}`);
+  let output: string;
+  try {
+    output = run();
+  } catch (e) {
+    if (e instanceof CspError) throw new CspError(`demo step "${title}": ${e.message}`);
+    throw e;
+  }
+  console.log(output);
 }
 
 /** What the demo made: its own model, and the circuits (pruned from `circuitModel`). */
@@ -60,34 +71,51 @@ export interface DemoResult {
  * short-trained model has got on the same task. The summary says which model every number comes from.
  */
 export function runDemo(o: DemoOptions): DemoResult {
+  // Checked before the long steps start, so that a typo fails at once.
+  intFlag("--steps", o.steps, undefined);
+  intFlag("--pairs", o.pairs, undefined);
+  intFlag("--prune-steps", o.pruneSteps, undefined);
+  if (o.view) intFlag("--port", o.port, undefined, { min: 0, max: 65535 });
   const out = resolve(o.out);
   const model = join(out, "model");
   const circuitModel = resolve(o.circuitModel ?? DEFAULT_MODEL_DIR);
   mkdirSync(out, { recursive: true });
-  const train = ["train", "--preset", o.preset, "--out", model];
-  if (o.steps) train.push("--steps", o.steps);
   // The same corpus for training and for the means, so the means describe the text the model saw.
-  const corpusPaths = o.corpus?.length
-    ? o.corpus.map((p) => (p.startsWith("@") ? p : resolve(p)))
-    : DEMO_CORPUS;
-  const corpus = ["--corpus", ...corpusPaths];
-  step(`train a ${o.preset} weight-sparse model (resumes if interrupted)`, [...train, ...corpus]);
-  step("mean activations over pretraining text", ["means", "--model", model, ...corpus, "--quiet"]);
+  const corpus = o.corpus?.length ? o.corpus.map((p) => (p.startsWith("@") ? p : resolve(p))) : DEMO_CORPUS;
+  const steps = o.steps ? ["--steps", o.steps] : [];
+  step(
+    `train a ${o.preset} weight-sparse model (resumes if interrupted)`,
+    ["train", "--preset", o.preset, "--out", model, ...steps, "--corpus", ...corpus],
+    () => trainCommand({ preset: o.preset, out: model, steps: o.steps || undefined, corpus }),
+  );
+  step(
+    "mean activations over pretraining text",
+    ["means", "--model", model, "--corpus", ...corpus, "--quiet"],
+    () => meansCommand({ model, corpus, quiet: true }),
+  );
   const circuits: string[] = [];
   const ownTaskLoss = new Map<string, number | null>();
   for (const task of o.tasks) {
     const taskFile = join(out, "tasks", `${task}.jsonl`);
-    const make = (tokenizer: string, file: string) => [
-      ...["tasks", "make", task, "--n", o.pairs, "--tokenizer", tokenizer, "--out", file],
-    ];
-    step(`task ${task} (for the circuit model's tokenizer)`, make(join(circuitModel, "tokenizer"), taskFile));
+    const tokenizer = join(circuitModel, MODEL_TOKENIZER_DIR);
+    step(
+      `task ${task} (for the circuit model's tokenizer)`,
+      ["tasks", "make", task, "--n", o.pairs, "--tokenizer", tokenizer, "--out", taskFile],
+      () => tasksMake(task, { n: o.pairs, tokenizer, out: taskFile }),
+    );
     const circuit = join(out, "circuits", `${task}.json`);
-    const prune = ["prune", "--model", circuitModel, "--task", taskFile, "--out", circuit];
-    if (o.pruneSteps) prune.push("--steps", o.pruneSteps);
-    step(`prune ${task} from ${circuitModel}`, prune);
-    step(`evaluate ${task} on its test split`, [
-      ...["evaluate", "--model", circuitModel, "--circuit", circuit, "--task", taskFile],
-    ]);
+    const pruneSteps = o.pruneSteps ? ["--steps", o.pruneSteps] : [];
+    step(
+      `prune ${task} from ${circuitModel}`,
+      ["prune", "--model", circuitModel, "--task", taskFile, "--out", circuit, ...pruneSteps],
+      () =>
+        pruneCommand({ model: circuitModel, task: taskFile, out: circuit, steps: o.pruneSteps || undefined }),
+    );
+    step(
+      `evaluate ${task} on its test split`,
+      ["evaluate", "--model", circuitModel, "--circuit", circuit, "--task", taskFile],
+      () => evaluateCommand({ model: circuitModel, circuit, task: taskFile }),
+    );
     circuits.push(circuit);
     ownTaskLoss.set(task, demoModelTaskLoss(model, task, o.pairs, join(out, "tasks", "demo-model")));
   }
@@ -98,7 +126,7 @@ export function runDemo(o: DemoOptions): DemoResult {
 function demoModelTaskLoss(model: string, task: string, pairs: string, dir: string): number | null {
   const file = join(dir, `${task}.jsonl`);
   try {
-    tasksMake(task, { n: pairs, tokenizer: join(model, "tokenizer"), out: file });
+    tasksMake(task, { n: pairs, tokenizer: join(model, MODEL_TOKENIZER_DIR), out: file });
   } catch (e) {
     if (e instanceof CspError) return null; // the generator cannot write the task for this tokenizer
     throw e;
@@ -125,7 +153,7 @@ export function registerDemo(program: Command): void {
     .option("--circuit-model <dir>", "model the circuits are pruned from (default: the bundled model)")
     .option("--no-view", "do not start the viewer at the end")
     .option("--port <n>", "viewer port", "8642")
-    .action((o: DemoOptions) => {
+    .action(async (o: DemoOptions) => {
       const r = runDemo(o);
       console.log(`model trained by this demo: ${r.model}`);
       for (const [task, loss] of r.ownTaskLoss)
@@ -147,10 +175,7 @@ export function registerDemo(program: Command): void {
         );
       }
       if (!o.view) return;
-      if (!existsSync(CLI)) throw new CspError(`${CLI}: missing; run npm install`);
       console.error(`\n== viewer (Ctrl-C to stop)`);
-      spawn(process.execPath, [CLI, "view", ...r.circuits, "--model", r.circuitModel, "--port", o.port], {
-        stdio: "inherit",
-      });
+      await viewCommand(r.circuits, { model: r.circuitModel, port: o.port });
     });
 }

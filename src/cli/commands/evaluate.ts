@@ -3,11 +3,11 @@ import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
 import { evaluateCircuitFile } from "../../circuit/evaluate.js";
 import { checkCircuitFits, readCircuit } from "../../circuit/read.js";
 import { intFlag } from "../../flag_values.js";
+import { stderrProgress, type Progress } from "../../io/progress.js";
 import { weightsHash } from "../../model/model_hash.js";
-import { stderrProgress } from "../../prune/progress.js";
 import { setupPrune } from "../../circuit/setup.js";
 
-interface EvaluateFlags {
+export interface EvaluateFlags {
   model: string;
   circuit: string;
   task: string;
@@ -18,6 +18,58 @@ interface EvaluateFlags {
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+/** `csp evaluate`: a circuit's sufficiency and necessity on the test split; returns what it prints. */
+export function evaluateCommand(f: EvaluateFlags): string {
+  const seed = intFlag("--seed", f.seed, 0, { min: 0 });
+  const circuit = readCircuit(f.circuit);
+  const progress = stderrProgress({ quiet: f.quiet || f.json });
+  let meansBar: Progress | undefined;
+  const setup = setupPrune({
+    modelDir: f.model,
+    taskPath: f.task,
+    tokenizerDir: f.tokenizer,
+    ablation: circuit.ablation,
+    control: circuit.control,
+    onMeansProgress: (done, total) => {
+      meansBar ??= progress("random-init means", total);
+      meansBar.update(done);
+    },
+  });
+  meansBar?.stop();
+  checkCircuitFits(circuit, setup.model, setup.layout, f.circuit);
+  if (circuit.model.weights_hash !== weightsHash(setup.model))
+    console.error(`csp: note: ${f.circuit}: the circuit was found on other weights of the same shape`);
+  if (circuit.task.hash !== setup.taskHash)
+    console.error(
+      `csp: note: ${f.circuit}: the circuit was found on another task file (${circuit.task.path})`,
+    );
+  const bar = progress("evaluate (test split)", 4);
+  const ev = evaluateCircuitFile(setup, circuit, "test", seed, (d) => bar.update(d));
+  bar.stop();
+  const result = {
+    circuit: f.circuit,
+    task: setup.task.name,
+    split: "test",
+    ablation: circuit.ablation,
+    control: circuit.control,
+    ...ev,
+    target_loss: circuit.target_loss,
+    sufficient: ev.loss_circuit <= circuit.target_loss,
+    nodes: circuit.num_nodes,
+    total_nodes: circuit.total_nodes,
+    edges: circuit.num_edges,
+  };
+  if (f.json) return JSON.stringify(result);
+  return [
+    `${f.circuit} on ${setup.task.name} (test, ${ev.sequences} sequences, ${circuit.ablation} ablation): ` +
+      `${circuit.num_nodes}/${circuit.total_nodes} nodes, ${circuit.num_edges} edges`,
+    `  full model            loss ${fmt(ev.loss_full)}  accuracy ${fmt(ev.accuracy_full)}`,
+    `  circuit only          loss ${fmt(ev.loss_circuit)}  accuracy ${fmt(ev.accuracy_circuit)}  (calibrated ${fmt(ev.loss_calibrated)}; target ${circuit.target_loss})`,
+    `  circuit ablated       loss ${fmt(ev.loss_circuit_ablated)}  accuracy ${fmt(ev.accuracy_circuit_ablated)}`,
+    `  everything ablated    loss ${fmt(ev.loss_empty)}`,
+  ].join("\n");
+}
 
 export function registerEvaluate(program: Command): void {
   program
@@ -30,61 +82,5 @@ export function registerEvaluate(program: Command): void {
     .option("--seed <s>", "seed of resample ablation draws", "0")
     .option("--json", "print the results as one JSON object")
     .option("--quiet", "no progress output")
-    .action((f: EvaluateFlags) => {
-      const circuit = readCircuit(f.circuit);
-      const progress = stderrProgress(f.quiet || f.json);
-      let meansBar: ReturnType<typeof progress> | undefined;
-      const setup = setupPrune({
-        modelDir: f.model,
-        taskPath: f.task,
-        tokenizerDir: f.tokenizer,
-        ablation: circuit.ablation,
-        control: circuit.control,
-        onMeansProgress: (done, total) => {
-          meansBar ??= progress("random-init means", total);
-          meansBar.update(done);
-        },
-      });
-      meansBar?.stop();
-      checkCircuitFits(circuit, setup.model, setup.layout, f.circuit);
-      if (circuit.model.weights_hash !== weightsHash(setup.model))
-        console.error(`csp: note: ${f.circuit}: the circuit was found on other weights of the same shape`);
-      if (circuit.task.hash !== setup.taskHash)
-        console.error(
-          `csp: note: ${f.circuit}: the circuit was found on another task file (${circuit.task.path})`,
-        );
-      const bar = progress("evaluate (test split)", 4);
-      const seed = intFlag("--seed", f.seed, 0, 0);
-      const ev = evaluateCircuitFile(setup, circuit, "test", seed, (d) => bar.update(d));
-      bar.stop();
-      const result = {
-        circuit: f.circuit,
-        task: setup.task.name,
-        split: "test",
-        ablation: circuit.ablation,
-        control: circuit.control,
-        ...ev,
-        target_loss: circuit.target_loss,
-        sufficient: ev.loss_circuit <= circuit.target_loss,
-        nodes: circuit.num_nodes,
-        total_nodes: circuit.total_nodes,
-        edges: circuit.num_edges,
-      };
-      if (f.json) {
-        console.log(JSON.stringify(result));
-        return;
-      }
-      console.log(
-        `${f.circuit} on ${setup.task.name} (test, ${ev.sequences} sequences, ${circuit.ablation} ablation): ` +
-          `${circuit.num_nodes}/${circuit.total_nodes} nodes, ${circuit.num_edges} edges`,
-      );
-      console.log(`  full model            loss ${fmt(ev.loss_full)}  accuracy ${fmt(ev.accuracy_full)}`);
-      console.log(
-        `  circuit only          loss ${fmt(ev.loss_circuit)}  accuracy ${fmt(ev.accuracy_circuit)}  (calibrated ${fmt(ev.loss_calibrated)}; target ${circuit.target_loss})`,
-      );
-      console.log(
-        `  circuit ablated       loss ${fmt(ev.loss_circuit_ablated)}  accuracy ${fmt(ev.accuracy_circuit_ablated)}`,
-      );
-      console.log(`  everything ablated    loss ${fmt(ev.loss_empty)}`);
-    });
+    .action((f: EvaluateFlags) => console.log(evaluateCommand(f)));
 }

@@ -8,11 +8,10 @@ import { computeMeans, MEANS_FILE, saveMeans, spreadWindows } from "../../circui
 import { meansTokens } from "../../circuit/means_source.js";
 import { weightsHash } from "../../model/model_hash.js";
 import { nodeLayout } from "../../circuit/nodes.js";
-import { stderrProgress } from "../../prune/progress.js";
-import { findTokenizerDir } from "../../circuit/setup.js";
-import { loadTokenizer } from "../../tokenizer/tokenizer_files.js";
+import { stderrProgress, type Progress } from "../../io/progress.js";
+import { loadModelTokenizer } from "../../model/model_tokenizer.js";
 
-interface MeansFlags {
+export interface MeansFlags {
   model: string;
   corpus?: string[];
   shard?: string;
@@ -26,6 +25,51 @@ interface MeansFlags {
 function trainedContext(raw: Record<string, unknown>): number | undefined {
   const train = raw.train as Record<string, unknown> | undefined;
   return typeof train?.n_ctx === "number" ? train.n_ctx : undefined;
+}
+
+/** `csp means`: computes and saves the node means; returns the summary line. */
+export function meansCommand(flags: MeansFlags): string {
+  const started = Date.now();
+  const { model, rawConfig } = loadModelWithConfig(flags.model);
+  const length = intFlag(
+    "--seq-len",
+    flags.seqLen,
+    Math.min(model.dims.blockSize, trainedContext(rawConfig) ?? model.dims.blockSize),
+  );
+  if (length > model.dims.blockSize)
+    throw new CspError(`--seq-len ${length} exceeds the model's block_size ${model.dims.blockSize}`);
+  const tokens = intFlag("--tokens", flags.tokens, 32768);
+  const count = Math.ceil(tokens / length);
+  const progress = stderrProgress({ quiet: flags.quiet });
+  let prep: Progress | undefined;
+  const source = meansTokens({
+    shard: flags.shard,
+    corpus: flags.corpus,
+    tokenizer: () =>
+      loadModelTokenizer(flags.model, { vocab: model.dims.vocab, tokenizerDir: flags.tokenizer }),
+    vocab: model.dims.vocab,
+    need: count * length,
+    onPrepare: (p) => {
+      prep ??= progress("tokenise corpus (bytes)", p.totalBytes);
+      prep.update(p.doneBytes);
+    },
+  });
+  prep?.stop();
+  const windows = spreadWindows(source.stream, count, length, source.source);
+  const layout = nodeLayout(model.dims);
+  const bar = progress("means (windows)", count);
+  const values = computeMeans(model, layout, windows, length, { onProgress: (d) => bar.update(d) });
+  bar.stop();
+  const path = join(flags.model, MEANS_FILE);
+  saveMeans(path, {
+    values,
+    windows,
+    count,
+    length,
+    meta: { source: source.source, modelHash: weightsHash(model) },
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  return `wrote ${path}: means of ${layout.total} nodes over ${count} windows × ${length} tokens from ${source.source} (${seconds}s)`;
 }
 
 export function registerMeans(program: Command): void {
@@ -42,48 +86,5 @@ export function registerMeans(program: Command): void {
     .option("--seq-len <n>", "window length (default: the training context, at most block_size)")
     .option("--tokenizer <dir>", "tokenizer directory for --corpus (default: found next to the model)")
     .option("--quiet", "no progress output")
-    .action((flags: MeansFlags) => {
-      const started = Date.now();
-      const { model, rawConfig } = loadModelWithConfig(flags.model);
-      const length = intFlag(
-        "--seq-len",
-        flags.seqLen,
-        Math.min(model.dims.blockSize, trainedContext(rawConfig) ?? model.dims.blockSize),
-      );
-      if (length > model.dims.blockSize)
-        throw new CspError(`--seq-len ${length} exceeds the model's block_size ${model.dims.blockSize}`);
-      const tokens = intFlag("--tokens", flags.tokens, 32768);
-      const count = Math.ceil(tokens / length);
-      const progress = stderrProgress(flags.quiet);
-      let prep: ReturnType<typeof progress> | undefined;
-      const source = meansTokens({
-        shard: flags.shard,
-        corpus: flags.corpus,
-        tokenizer: () => loadTokenizer(findTokenizerDir(flags.model, flags.tokenizer)),
-        vocab: model.dims.vocab,
-        need: count * length,
-        onPrepare: (p) => {
-          prep ??= progress("tokenise corpus (bytes)", p.totalBytes);
-          prep.update(p.doneBytes);
-        },
-      });
-      prep?.stop();
-      const windows = spreadWindows(source.stream, count, length, source.source);
-      const layout = nodeLayout(model.dims);
-      const bar = progress("means (windows)", count);
-      const values = computeMeans(model, layout, windows, length, { onProgress: (d) => bar.update(d) });
-      bar.stop();
-      const path = join(flags.model, MEANS_FILE);
-      saveMeans(path, {
-        values,
-        windows,
-        count,
-        length,
-        meta: { source: source.source, modelHash: weightsHash(model) },
-      });
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      console.log(
-        `wrote ${path}: means of ${layout.total} nodes over ${count} windows × ${length} tokens from ${source.source} (${seconds}s)`,
-      );
-    });
+    .action((flags: MeansFlags) => console.log(meansCommand(flags)));
 }

@@ -11,11 +11,11 @@ import {
   DEFAULT_REPAIR_ROUNDS,
 } from "../../prune/config.js";
 import { PRUNE_METHODS } from "../../prune/prune.js";
-import { stderrProgress } from "../../prune/progress.js";
+import { stderrProgress } from "../../io/progress.js";
 import { runPrune } from "../../prune/run.js";
 import { CONTROLS } from "../../circuit/setup.js";
 
-interface PruneFlags {
+export interface PruneFlags {
   model: string;
   task: string;
   out: string;
@@ -49,6 +49,40 @@ const flagProperty = (key: PruneSettingKey) =>
   key.replace(/_(\w)/g, (_, c: string) => c.toUpperCase()) as keyof PruneFlags;
 
 const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+
+/** `csp prune`: finds and writes a task's circuit; returns the summary lines. */
+export function pruneCommand(f: PruneFlags): string {
+  const settings = pruneSettings(
+    (key) => f[flagProperty(key)] as string | undefined,
+    (key) => `--${key.replace(/_/g, "-")}`,
+  );
+  const result = runPrune({
+    modelDir: f.model,
+    taskPath: f.task,
+    out: f.out,
+    tokenizerDir: f.tokenizer,
+    targetLoss: numFlag("--target-loss", f.targetLoss, 0.15, { min: 0, minExclusive: true }),
+    ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, "mean"),
+    method: choiceFlag("--method", f.method, PRUNE_METHODS, "learned"),
+    ...settings,
+    control: choiceFlag("--control", f.control, CONTROLS, undefined),
+    compareAblations: f.compareAblations,
+    progress: stderrProgress({ quiet: f.quiet }),
+  });
+  const c = result.circuit;
+  const control = c.control ? ` [control: ${c.control.kind}]` : "";
+  const comparison = (result.comparison ?? []).map(
+    (row) =>
+      `  ablation ${row.ablation.padEnd(8)} ${row.reached ? "reached    " : "NOT reached"} ` +
+      `${row.num_nodes} nodes, circuit loss ${fmt(row.loss_circuit)} (full ${fmt(row.loss_full)})`,
+  );
+  return [
+    `wrote ${f.out}: ${c.num_nodes}/${c.total_nodes} nodes, ${c.num_edges} edges; ` +
+      `loss full ${fmt(c.loss_full)}, circuit ${fmt(c.loss_circuit)}, calibrated ${fmt(c.loss_calibrated)}; ` +
+      `target ${c.target_loss} ${c.reached ? "reached" : "NOT reached"}${control} (${result.seconds.toFixed(1)}s)`,
+    ...comparison,
+  ].join("\n");
+}
 
 export function registerPrune(program: Command): void {
   const d = DEFAULT_MASK_TRAIN;
@@ -96,36 +130,5 @@ export function registerPrune(program: Command): void {
     .option("--heaviside-temp <x>", "surrogate temperature", String(d.heaviside_temp))
     .option("--tokenizer <dir>", "tokenizer directory (default: found next to the model)")
     .option("--quiet", "no progress output")
-    .action((f: PruneFlags) => {
-      const settings = pruneSettings(
-        (key) => f[flagProperty(key)] as string | undefined,
-        (key) => `--${key.replace(/_/g, "-")}`,
-      );
-      const result = runPrune({
-        modelDir: f.model,
-        taskPath: f.task,
-        out: f.out,
-        tokenizerDir: f.tokenizer,
-        targetLoss: numFlag("--target-loss", f.targetLoss, 0.15, { min: 0, minExclusive: true }),
-        ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, "mean"),
-        method: choiceFlag("--method", f.method, PRUNE_METHODS, "learned"),
-        ...settings,
-        control:
-          f.control === undefined ? undefined : choiceFlag("--control", f.control, CONTROLS, CONTROLS[0]),
-        compareAblations: f.compareAblations,
-        progress: stderrProgress(f.quiet),
-      });
-      const c = result.circuit;
-      const control = c.control ? ` [control: ${c.control.kind}]` : "";
-      console.log(
-        `wrote ${f.out}: ${c.num_nodes}/${c.total_nodes} nodes, ${c.num_edges} edges; ` +
-          `loss full ${fmt(c.loss_full)}, circuit ${fmt(c.loss_circuit)}, calibrated ${fmt(c.loss_calibrated)}; ` +
-          `target ${c.target_loss} ${c.reached ? "reached" : "NOT reached"}${control} (${result.seconds.toFixed(1)}s)`,
-      );
-      for (const row of result.comparison ?? [])
-        console.log(
-          `  ablation ${row.ablation.padEnd(8)} ${row.reached ? "reached    " : "NOT reached"} ` +
-            `${row.num_nodes} nodes, circuit loss ${fmt(row.loss_circuit)} (full ${fmt(row.loss_full)})`,
-        );
-    });
+    .action((f: PruneFlags) => console.log(pruneCommand(f)));
 }

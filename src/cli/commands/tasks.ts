@@ -6,13 +6,14 @@ import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { writeTaskJsonl } from "../../tasks/jsonl.js";
 import { loadTokenizer } from "../../tokenizer/index.js";
 import { DEFAULT_MODEL_DIR } from "../../model/default_model.js";
-import { numFlag } from "../../flag_values.js";
+import { MODEL_TOKENIZER_DIR } from "../../model/model_tokenizer.js";
+import { intFlag, numFlag } from "../../flag_values.js";
 import { setupPrune } from "../../circuit/setup.js";
-import { fullTestLoss } from "../../prune/study/tasks.js";
+import { fullTestLoss } from "../../circuit/evaluate.js";
 
 /** Tokenizer of the bundled default model. */
 export function defaultTokenizerDir(): string {
-  return join(DEFAULT_MODEL_DIR, "tokenizer");
+  return join(DEFAULT_MODEL_DIR, MODEL_TOKENIZER_DIR);
 }
 
 /** `csp tasks list`: one line per generator. */
@@ -29,13 +30,6 @@ export interface TasksMakeOptions {
   out: string;
 }
 
-function parseInteger(value: string | number, what: string, min: number): number {
-  const n = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min)
-    throw new CspError(`${what} must be an integer >= ${min}, got ${value}`);
-  return n;
-}
-
 /**
  * `csp tasks make NAME`: generates n pairs and writes them atomically; returns the summary line.
  * `defaultDir` is the tokenizer used without --tokenizer (the default model's).
@@ -44,8 +38,8 @@ export function tasksMake(name: string, opts: TasksMakeOptions, defaultDir = def
   const generator = TASK_GENERATORS[name];
   if (generator === undefined)
     throw new CspError(`unknown task "${name}" (known: ${Object.keys(TASK_GENERATORS).join(", ")})`);
-  const n = parseInteger(opts.n, "--n", 1);
-  const seed = parseInteger(opts.seed ?? 0, "--seed", Number.MIN_SAFE_INTEGER);
+  const n = intFlag("--n", String(opts.n), 1);
+  const seed = intFlag("--seed", opts.seed === undefined ? undefined : String(opts.seed), 0, {});
   let dir = opts.tokenizer;
   if (dir === undefined) {
     dir = defaultDir;

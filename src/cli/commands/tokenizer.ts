@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { join } from "node:path";
-import { CspError } from "../../errors.js";
 import { readCorpusDocuments } from "../../data/corpus_documents.js";
-import { createProgress } from "../../data/progress.js";
+import { createProgress } from "../../io/progress.js";
+import { intFlag, numFlag } from "../../flag_values.js";
 import { resolveCorpus } from "../../data/default_corpus.js";
 import { DEFAULT_VAL_FRACTION } from "../../data/split.js";
+import { VAL_FRACTION_RANGE } from "../val_fraction.js";
 import { ChunkCounter } from "../../tokenizer/chunk_counts.js";
 import { measureCompression } from "../../tokenizer/compression.js";
 import { bytesToDataGym } from "../../tokenizer/byte_alphabet.js";
@@ -81,21 +82,6 @@ export function runTokenizerEncode(options: TokenizerEncodeOptions): string {
     .join("\n");
 }
 
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new CspError(`${name}: expected a positive integer, got ${JSON.stringify(value)}`);
-  return n;
-}
-
-function fraction(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (!Number.isFinite(x)) throw new CspError(`${name}: expected a number, got ${JSON.stringify(value)}`);
-  return x;
-}
-
 /** `csp tokenizer train|encode`. */
 export function registerTokenizer(program: Command): void {
   const tokenizer = program.command("tokenizer").description("train and inspect byte-level BPE tokenizers");
@@ -109,8 +95,8 @@ export function registerTokenizer(program: Command): void {
     .action((opts: { corpus?: string[]; vocabSize?: string; valFraction?: string; out: string }) => {
       const summary = runTokenizerTrain({
         corpus: opts.corpus,
-        vocabSize: positiveInteger("--vocab-size", opts.vocabSize),
-        valFraction: fraction("--val-fraction", opts.valFraction),
+        vocabSize: intFlag("--vocab-size", opts.vocabSize, undefined),
+        valFraction: numFlag("--val-fraction", opts.valFraction, undefined, VAL_FRACTION_RANGE),
         out: opts.out,
       });
       console.log(summary);

@@ -1,17 +1,44 @@
 import type { Command } from "commander";
+import { DEFAULT_VAL_FRACTION } from "../../data/split.js";
+import { numFlag } from "../../flag_values.js";
 import { PRESET_NAMES } from "../../train/presets.js";
 import { stderrReporter } from "../../train/progress_report.js";
 import type { TrainFlags } from "../../train/run_settings.js";
 import { runTrainRequest, type TrainRequest } from "../../train/train_run.js";
+import { VAL_FRACTION_RANGE } from "../val_fraction.js";
 
 /** Commander's options: the recipe flags plus where data comes from and goes to. */
-interface TrainOptions extends TrainFlags {
+export interface TrainOptions extends TrainFlags {
   corpus?: string[];
   preset: string;
   valFraction?: string;
   cache?: string;
-  progress: boolean;
+  /** false: plain log lines instead of a bar (--no-progress). */
+  progress?: boolean;
   out: string;
+}
+
+/** `csp train`: trains (or resumes) a run; returns the one-line JSON summary. */
+export function trainCommand(opts: TrainOptions): string {
+  const request: TrainRequest = {
+    ...opts,
+    valFraction: numFlag("--val-fraction", opts.valFraction, DEFAULT_VAL_FRACTION, VAL_FRACTION_RANGE),
+    reporter: stderrReporter({ bar: opts.progress === false ? false : undefined }),
+    log: (line: string) => process.stderr.write(line + "\n"),
+  };
+  const outcome = runTrainRequest(request);
+  const last = outcome.metrics.at(-1);
+  return JSON.stringify({
+    out: opts.out,
+    steps: last ? last.step + 1 : 0,
+    resumed_from: outcome.startStep,
+    train_loss: last?.loss,
+    val_loss: outcome.finalValLoss,
+    nonzero: last?.nonzero,
+    prunable: last?.prunable,
+    tokens: last?.tokens,
+    elapsed_s: last ? Math.round(last.elapsed_s) : 0,
+  });
 }
 
 export function registerTrain(program: Command): void {
@@ -52,27 +79,5 @@ export function registerTrain(program: Command): void {
     .option("--cache <dir>", "where tokenised corpora are cached", ".csp-cache")
     .option("--no-progress", "no progress bar (plain log lines instead)")
     .requiredOption("--out <dir>", "run directory: the checkpoint, metrics.jsonl and training_curve.svg")
-    .action((opts: TrainOptions) => {
-      const log = (line: string) => process.stderr.write(line + "\n");
-      const request: TrainRequest = {
-        ...opts,
-        valFraction: Number(opts.valFraction),
-        reporter: stderrReporter({ bar: opts.progress ? undefined : false }),
-        log,
-      };
-      const outcome = runTrainRequest(request);
-      const last = outcome.metrics.at(-1);
-      const summary = {
-        out: opts.out,
-        steps: last ? last.step + 1 : 0,
-        resumed_from: outcome.startStep,
-        train_loss: last?.loss,
-        val_loss: outcome.finalValLoss,
-        nonzero: last?.nonzero,
-        prunable: last?.prunable,
-        tokens: last?.tokens,
-        elapsed_s: last ? Math.round(last.elapsed_s) : 0,
-      };
-      console.log(JSON.stringify(summary));
-    });
+    .action((opts: TrainOptions) => console.log(trainCommand(opts)));
 }

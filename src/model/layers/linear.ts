@@ -88,11 +88,6 @@ export function linearBackward(
   if (o.db) be.addColumnSums(dy, n, dOut, o.db);
 }
 
-/** db[j] += Σ_i dy[i, j] for dy [n, d], row by row (the oracle of Backend.addColumnSums). */
-export function addColumnSumsTs(dy: FloatArray, n: number, d: number, db: FloatArray): void {
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) db[j] += dy[i * d + j];
-}
-
 /** dW[r, c] += Σ_n dy[n, r]·x[n, c] at the nonzeros (r, c) of W only. */
 function maskedWeightGrad(
   be: Backend,

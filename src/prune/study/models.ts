@@ -9,7 +9,7 @@ import type { AblationKind } from "../../circuit/ablation.js";
 import { loadMeans } from "../../circuit/means.js";
 import { weightsHash } from "../../model/model_hash.js";
 import { nodeLayout } from "../../circuit/nodes.js";
-import { findTokenizerDir } from "../../circuit/setup.js";
+import { findTokenizerDir } from "../../model/model_tokenizer.js";
 import type { ModelKind, StudyModelSpec } from "./spec.js";
 
 /** A model of the study, as recorded in study.json. */

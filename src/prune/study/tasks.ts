@@ -5,11 +5,9 @@ import { writeFileAtomic } from "../../io/atomic.js";
 import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { formatTaskJsonl } from "../../tasks/jsonl.js";
 import { loadTokenizer } from "../../tokenizer/tokenizer_files.js";
-import { maskedLosses } from "../../circuit/masked_run.js";
 import { sha256 } from "../../model/model_hash.js";
-import { setupPrune, type PruneSetup } from "../../circuit/setup.js";
-import { groupByLength } from "../../circuit/task_data.js";
-import { mean } from "../../circuit/task_loss.js";
+import { fullTestLoss } from "../../circuit/evaluate.js";
+import { setupPrune } from "../../circuit/setup.js";
 import type { StudyModel } from "./models.js";
 import type { StudyTaskSpec } from "./spec.js";
 
@@ -39,12 +37,6 @@ interface FullLossRecord {
   task_hash: string;
   loss_full: number;
   sequences: number;
-}
-
-/** Mean loss of the unablated model on the test split. */
-export function fullTestLoss(setup: PruneSetup): number {
-  const keep = new Float32Array(setup.layout.total).fill(1);
-  return mean(maskedLosses(setup.ctx, groupByLength(setup.test), setup.test.length, keep).losses);
 }
 
 function readJson<T>(path: string): T | undefined {

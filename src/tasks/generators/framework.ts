@@ -1,7 +1,8 @@
 import { CspError } from "../../errors.js";
 import type { Tokenizer } from "../../tokenizer/index.js";
 import { TEST_FRACTION, type TaskLine } from "../task.js";
-import { TaskRng, deriveSeed } from "./task_rng.js";
+import { taskLabelSeed } from "../../random/seed.js";
+import { TaskRng } from "../../random/task_rng.js";
 
 /** A candidate pair of target texts: A's correct next token and B's. */
 export interface TargetChoice {
@@ -205,7 +206,7 @@ function chooseTarget(def: TaskDefinition, seed: number, tokenizer: Tokenizer): 
       reasons.push(`${JSON.stringify(multi)} is ${showTokens(tokenizer, multi)}`);
       continue;
     }
-    const rng = new TaskRng(deriveSeed(seed, `${def.name}/target-trial/${i}`));
+    const rng = new TaskRng(taskLabelSeed(seed, `${def.name}/target-trial/${i}`));
     const ctx = makeContext(def.name, rng, tokenizer, target);
     let ok = 0;
     let lastProblem = "";
@@ -230,7 +231,7 @@ function generatePairs(def: TaskDefinition, n: number, options: GenerateOptions)
   if (!Number.isSafeInteger(options.seed)) throw new CspError(`task ${def.name}: seed must be an integer`);
   const { tokenizer, seed } = options;
   const target = chooseTarget(def, seed, tokenizer);
-  const ctx = makeContext(def.name, new TaskRng(deriveSeed(seed, def.name)), tokenizer, target);
+  const ctx = makeContext(def.name, new TaskRng(taskLabelSeed(seed, def.name)), tokenizer, target);
   const nTest = Math.round(n * TEST_FRACTION);
   const seen = new Set<string>();
   const problems = new Map<string, number>();

@@ -1,4 +1,4 @@
-import type { TaskRng } from "./task_rng.js";
+import type { TaskRng } from "../../random/task_rng.js";
 
 /**
  * Pools and builders of everyday Python for the task generators. Everything is drawn from a TaskRng, so a

@@ -52,21 +52,23 @@ function layout(c: CircuitView, sub: string, model: ModelInfo) {
   const heads: { head: number; start: number; width: number }[] = [];
   const sorted = (slot: string) => [...(c.nodes[`${sub}.${slot}`] ?? [])].sort((a, b) => a - b);
   if (isAttn) {
+    const headSlots = slots.filter(isHeadSlot);
+    const perSlot = <T,>(): Record<string, T[]> => Object.fromEntries(headSlots.map((s) => [s, [] as T[]]));
     const byHead = new Map<number, Record<string, number[]>>();
-    for (const slot of ["q", "k", "v"])
+    for (const slot of headSlots)
       for (const idx of sorted(slot)) {
         const h = Math.floor(idx / model.dHead);
-        const e = byHead.get(h) ?? { q: [], k: [], v: [] };
+        const e = byHead.get(h) ?? perSlot<number>();
         e[slot].push(idx);
         byHead.set(h, e);
       }
-    const headCols: Record<string, (number | undefined)[]> = { q: [], k: [], v: [] };
+    const headCols = perSlot<number | undefined>();
     for (const h of [...byHead.keys()].sort((a, b) => a - b)) {
       const e = byHead.get(h)!;
-      const width = Math.max(e.q.length, e.k.length, e.v.length);
-      const start = headCols.q.length;
+      const width = Math.max(...headSlots.map((slot) => e[slot].length));
+      const start = headCols[headSlots[0]].length;
       heads.push({ head: h, start, width });
-      for (const slot of ["q", "k", "v"]) {
+      for (const slot of headSlots) {
         for (let i = 0; i < width; i++) headCols[slot].push(e[slot][i]);
         headCols[slot].push(undefined); // gap between heads
       }

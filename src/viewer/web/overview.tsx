@@ -2,28 +2,10 @@ import type { Ref } from "preact";
 import type { CircuitView, ModelInfo } from "../api_types.js";
 import { FINAL_RESID, nodeKey } from "../node_locations.js";
 import { fmtLoss } from "./format.js";
+import { sublayerDelta, sublayerNodeCount, sublayers } from "./sublayer_summary.js";
 
 const LEFT = 62;
 const HEAD = 92;
-
-/** The sublayer keys of a model in order, then final_resid. */
-export function sublayers(model: ModelInfo): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < model.nLayer; i++) out.push(`${i}.attn`, `${i}.mlp`);
-  return out;
-}
-
-export function sublayerNodeCount(c: CircuitView, sub: string): number {
-  return Object.entries(c.nodes)
-    .filter(([loc]) => loc.startsWith(`${sub}.`))
-    .reduce((s, [, l]) => s + l.length, 0);
-}
-
-/** Loss increase when the sublayer's circuit nodes are ablated (layer effect minus the circuit's loss). */
-export function sublayerDelta(c: CircuitView, sub: string): number | undefined {
-  const v = c.layerEffects[sub];
-  return v === undefined ? undefined : v - c.effectsBase;
-}
 
 export interface OverviewProps {
   circuit: CircuitView;

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import type { Backend } from "../../../src/backend/backend.js";
 import { loadNativeBackend } from "../../../src/backend/native.js";
 import { tsBackend } from "../../../src/backend/ts/index.js";
-import { absTopKBackward, maskByKeptTs } from "../../../src/model/layers/abstopk.js";
-import { crossEntropy, crossEntropyTs } from "../../../src/model/layers/cross_entropy.js";
-import { addColumnSumsTs, linearBackward } from "../../../src/model/layers/linear.js";
+import { crossEntropyTs } from "../../../src/backend/ts/train_cross_entropy.js";
+import { addColumnSumsTs, maskByKeptTs } from "../../../src/backend/ts/train_kernels.js";
+import { absTopKBackward } from "../../../src/model/layers/abstopk.js";
+import { crossEntropy } from "../../../src/model/layers/cross_entropy.js";
+import { linearBackward } from "../../../src/model/layers/linear.js";
 import { randn, rng } from "../../helpers/random.js";
 
 // The layer functions the model calls run their per-element loops on the backend they are given;

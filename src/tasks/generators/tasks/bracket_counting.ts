@@ -1,5 +1,5 @@
 import { defineTask } from "../framework.js";
-import type { TaskRng } from "../task_rng.js";
+import type { TaskRng } from "../../../random/task_rng.js";
 import { NOUNS, fillerLines, freshName, functionScope, intLiteral } from "../python.js";
 
 function element(rng: TaskRng, kind: number): string {

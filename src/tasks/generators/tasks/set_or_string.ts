@@ -1,5 +1,5 @@
 import { defineTask, type TaskGenerator } from "../framework.js";
-import type { TaskRng } from "../task_rng.js";
+import type { TaskRng } from "../../../random/task_rng.js";
 import { COLLECTIONS, NOUNS, fillerLines, freshName, functionScope } from "../python.js";
 
 /** Names that suit a set or a string equally. */
