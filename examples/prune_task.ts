@@ -1,14 +1,14 @@
 // Generate a small task, prune its circuit on the bundled model, and write the circuit file. The
-// settings are cut down to run in seconds; `csp prune`'s defaults (DEFAULT_MASK_TRAIN, 200 steps) find
-// smaller circuits.
+// settings are cut down to run in seconds; `csp prune`'s defaults (PRUNE_JOB_DEFAULTS, 200 mask steps)
+// find smaller circuits.
 //
 //   npm run build && node dist/examples/prune_task.js [circuit.json]
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  DEFAULT_MASK_TRAIN,
   DEFAULT_MODEL_DIR,
+  PRUNE_JOB_DEFAULTS,
   TASK_GENERATORS,
   loadTokenizer,
   runPrune,
@@ -23,15 +23,13 @@ const taskPath = join(work, "while_return_true.jsonl");
 const tokenizer = loadTokenizer(DEFAULT_MODEL_DIR);
 writeTaskJsonl(taskPath, TASK_GENERATORS.while_return_true.generate(40, { seed: 0, tokenizer }));
 
+// csp prune's defaults, cut down: fewer mask steps, pairs and effect measurements.
 const { circuit, seconds } = runPrune({
+  ...PRUNE_JOB_DEFAULTS,
   modelDir: DEFAULT_MODEL_DIR,
   taskPath,
   out,
-  targetLoss: 0.15,
-  ablation: "mean",
-  method: "learned",
-  mask: { ...DEFAULT_MASK_TRAIN, steps: 32, batch_pairs: 8 },
-  search: 0,
+  mask: { ...PRUNE_JOB_DEFAULTS.mask, steps: 32, batch_pairs: 8 },
   evalPairs: 16,
   effectsPairs: 4,
   maxEffectNodes: 0,

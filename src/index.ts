@@ -60,7 +60,7 @@ export type { CircuitFile } from "./circuit/format.js";
 export { evaluateCircuit, evaluateCircuitFile, type CircuitEvaluation } from "./circuit/evaluate.js";
 
 // Pruning: find a task's circuit.
-export { runPrune, type PruneJob, type PruneJobResult } from "./prune/run.js";
+export { PRUNE_JOB_DEFAULTS, runPrune, type PruneJob, type PruneJobResult } from "./prune/run.js";
 export { writeCircuit } from "./prune/circuit_file.js";
 export { PRUNE_METHODS, type PruneMethod } from "./prune/prune.js";
 export {

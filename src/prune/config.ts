@@ -44,6 +44,9 @@ export const DEFAULT_MASK_TRAIN: Readonly<MaskTrainConfig> = Object.freeze({
 });
 
 /** Defaults of the evaluation side of a prune run (see PruneRunOptions). */
+/** The task loss a circuit must reach unless told otherwise (the paper's main target, Fig. 2). */
+export const DEFAULT_TARGET_LOSS = 0.15;
+
 export const DEFAULT_EVAL_PAIRS = 32;
 export const DEFAULT_EFFECTS_PAIRS = 8;
 export const DEFAULT_MAX_EFFECT_NODES = 128;

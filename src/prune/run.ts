@@ -1,7 +1,15 @@
 import { buildCircuit, writeCircuit } from "./circuit_file.js";
 import type { CircuitFile } from "../circuit/format.js";
 import { ABLATION_KINDS, type AblationKind } from "../circuit/ablation.js";
-import type { MaskTrainConfig } from "./config.js";
+import {
+  DEFAULT_EFFECTS_PAIRS,
+  DEFAULT_EVAL_PAIRS,
+  DEFAULT_MASK_TRAIN,
+  DEFAULT_MAX_EFFECT_NODES,
+  DEFAULT_REPAIR_ROUNDS,
+  DEFAULT_TARGET_LOSS,
+  type MaskTrainConfig,
+} from "./config.js";
 import {
   pruneTask,
   type ProgressFactory,
@@ -35,6 +43,22 @@ export interface PruneJob {
   /** Rankings shared with runs of the same model, task, method and settings at other targets. */
   rankings?: PruneRunOptions["rankings"];
 }
+
+/**
+ * `csp prune`'s defaults for everything but the model and the task, so a script writes
+ * `runPrune({ ...PRUNE_JOB_DEFAULTS, modelDir, taskPath })` and overrides what it needs.
+ */
+export const PRUNE_JOB_DEFAULTS: Readonly<Omit<PruneJob, "modelDir" | "taskPath">> = Object.freeze({
+  targetLoss: DEFAULT_TARGET_LOSS,
+  ablation: "mean",
+  method: "learned",
+  search: 0,
+  mask: DEFAULT_MASK_TRAIN,
+  evalPairs: DEFAULT_EVAL_PAIRS,
+  effectsPairs: DEFAULT_EFFECTS_PAIRS,
+  maxEffectNodes: DEFAULT_MAX_EFFECT_NODES,
+  repairRounds: DEFAULT_REPAIR_ROUNDS,
+});
 
 /** One ablation type's result in an ablation comparison. */
 export interface AblationComparison {

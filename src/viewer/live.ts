@@ -18,7 +18,7 @@ import type {
   Snippet,
 } from "./api_types.js";
 import { maskedActivations, maskedLastLogits, topTokens, withEdgesAblated } from "./circuit_eval.js";
-import { searchCurve } from "./circuit_file.js";
+import { searchCurve } from "./search_curve.js";
 import { edgeKey, isHeadSlot, nodeKey, parseLocation, parseNodeKey } from "./node_locations.js";
 import { locationActivations, quantileSnippets, tokenTexts, type Windows } from "./samples.js";
 import type { LiveEnv, Workspace } from "./workspace.js";

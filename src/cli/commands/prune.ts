@@ -12,7 +12,7 @@ import {
 } from "../../prune/config.js";
 import { PRUNE_METHODS } from "../../prune/prune.js";
 import { stderrProgress } from "../../io/progress.js";
-import { runPrune } from "../../prune/run.js";
+import { PRUNE_JOB_DEFAULTS, runPrune } from "../../prune/run.js";
 import { CONTROLS } from "../../circuit/setup.js";
 
 export interface PruneFlags {
@@ -61,9 +61,12 @@ export function pruneCommand(f: PruneFlags): string {
     taskPath: f.task,
     out: f.out,
     tokenizerDir: f.tokenizer,
-    targetLoss: numFlag("--target-loss", f.targetLoss, 0.15, { min: 0, minExclusive: true }),
-    ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, "mean"),
-    method: choiceFlag("--method", f.method, PRUNE_METHODS, "learned"),
+    targetLoss: numFlag("--target-loss", f.targetLoss, PRUNE_JOB_DEFAULTS.targetLoss, {
+      min: 0,
+      minExclusive: true,
+    }),
+    ablation: choiceFlag("--ablation", f.ablation, ABLATION_KINDS, PRUNE_JOB_DEFAULTS.ablation),
+    method: choiceFlag("--method", f.method, PRUNE_METHODS, PRUNE_JOB_DEFAULTS.method),
     ...settings,
     control: choiceFlag("--control", f.control, CONTROLS, undefined),
     compareAblations: f.compareAblations,
@@ -96,9 +99,17 @@ export function registerPrune(program: Command): void {
     )
     .requiredOption("--task <file>", "task JSONL (minimal pairs)")
     .requiredOption("--out <file>", "circuit file to write (JSON)")
-    .option("--target-loss <x>", "mean per-sequence task loss the circuit must reach", "0.15")
-    .option("--ablation <kind>", `what pruned nodes become: ${ABLATION_KINDS.join(" | ")}`, "mean")
-    .option("--method <m>", `node ranking: ${PRUNE_METHODS.join(" | ")}`, "learned")
+    .option(
+      "--target-loss <x>",
+      "mean per-sequence task loss the circuit must reach",
+      String(PRUNE_JOB_DEFAULTS.targetLoss),
+    )
+    .option(
+      "--ablation <kind>",
+      `what pruned nodes become: ${ABLATION_KINDS.join(" | ")}`,
+      PRUNE_JOB_DEFAULTS.ablation,
+    )
+    .option("--method <m>", `node ranking: ${PRUNE_METHODS.join(" | ")}`, PRUNE_JOB_DEFAULTS.method)
     .option("--search <n>", "random hyperparameter search trials around Table 2 (0: one run)", "0")
     .option("--seed <s>", "seed of everything random", "0")
     .option("--steps <n>", "mask optimiser steps per run", String(d.steps))
