@@ -18,7 +18,8 @@ import { frozenModel } from "../src/circuit/masked_run.js";
 import { computeMeans } from "../src/circuit/means.js";
 import { rankNodes } from "../src/prune/bisect.js";
 import { nodeLabel, nodeLayout } from "../src/circuit/nodes.js";
-import { pruneTask, type ProgressFactory, type PruneMethod } from "../src/prune/prune.js";
+import type { ProgressFactory } from "../src/io/progress.js";
+import { pruneTask, type PruneMethod } from "../src/prune/prune.js";
 import {
   PLANTED_ESSENTIAL_NODES,
   plantedModel,

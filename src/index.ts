@@ -3,9 +3,6 @@
  * is listed, one line each, in docs/api.md; examples/ shows them at work. Deep imports of dist/src/...
  * are not part of the interface and may move.
  */
-import { findTokenizerDir } from "./model/model_tokenizer.js";
-import { loadTokenizer as loadTokenizerFiles } from "./tokenizer/tokenizer_files.js";
-import type { Tokenizer } from "./tokenizer/tokenizer.js";
 
 // Models: load, run with a cache, interventions and gradients, edit weights.
 export {
@@ -38,13 +35,7 @@ export { saveTokenizer } from "./tokenizer/tokenizer_files.js";
 export { DEFAULT_VOCAB_SIZE } from "./tokenizer/train_bpe.js";
 export { trainCorpusTokenizer } from "./train/corpus_tokenizer.js";
 
-/**
- * The tokenizer of a model directory (its tokenizer/, the directory itself or ../tokenizer/, as `csp
- * prune` finds it), or of a tokenizer directory (vocab.bpe + encoder.json).
- */
-export function loadTokenizer(dir: string): Tokenizer {
-  return loadTokenizerFiles(findTokenizerDir(dir));
-}
+export { loadTokenizerOf as loadTokenizer } from "./model/model_tokenizer.js";
 
 // Tasks: minimal-pair task files and their generators.
 export { TASK_GENERATORS, loadTask, writeTaskJsonl } from "./tasks/index.js";

@@ -26,6 +26,14 @@ export function findTokenizerDir(modelDir: string, explicit?: string): string {
 }
 
 /**
+ * The tokenizer of a model directory (found as {@link findTokenizerDir} says) or of a tokenizer
+ * directory itself, without a vocabulary check (there is no model to check against).
+ */
+export function loadTokenizerOf(dir: string): Tokenizer {
+  return loadTokenizer(findTokenizerDir(dir));
+}
+
+/**
  * The tokenizer of a model (found as {@link findTokenizerDir} says), checked against the model's
  * vocabulary: it may have fewer ids than the embedding (a padded vocabulary) but never more.
  */

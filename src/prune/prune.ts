@@ -1,3 +1,4 @@
+import type { ProgressFactory } from "../io/progress.js";
 import { mixSeed } from "../random/seed.js";
 import { attributionScores } from "./attribution.js";
 import { bisectK, promote, rankNodes, topKMask, type BisectionStep } from "./bisect.js";
@@ -14,13 +15,6 @@ import { trainMasks, type MaskStepLog } from "./train_masks.js";
 /** learned: the paper's mask optimisation; attribution: the gradient × (activation − mean) baseline. */
 export const PRUNE_METHODS = ["learned", "attribution"] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
-
-/** A progress display for one phase of a long step (the CLI draws bars; tests pass nothing). */
-export interface PhaseProgress {
-  update(done: number): void;
-  stop(): void;
-}
-export type ProgressFactory = (label: string, total: number) => PhaseProgress;
 
 export interface PruneRunOptions {
   method: PruneMethod;

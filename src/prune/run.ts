@@ -1,3 +1,4 @@
+import type { ProgressFactory } from "../io/progress.js";
 import { buildCircuit, writeCircuit } from "./circuit_file.js";
 import type { CircuitFile } from "../circuit/format.js";
 import { ABLATION_KINDS, type AblationKind } from "../circuit/ablation.js";
@@ -10,13 +11,7 @@ import {
   DEFAULT_TARGET_LOSS,
   type MaskTrainConfig,
 } from "./config.js";
-import {
-  pruneTask,
-  type ProgressFactory,
-  type PruneMethod,
-  type PruneOutcome,
-  type PruneRunOptions,
-} from "./prune.js";
+import { pruneTask, type PruneMethod, type PruneOutcome, type PruneRunOptions } from "./prune.js";
 import { modelName, setupPrune, type ControlKind, type PruneSetup } from "../circuit/setup.js";
 
 /** Everything `csp prune` does, as a function (the CLI parses flags into this). */
