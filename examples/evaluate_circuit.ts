@@ -3,6 +3,7 @@
 //
 //   npm run build && node dist/examples/prune_task.js circuit.json
 //   node dist/examples/evaluate_circuit.js circuit.json [task.jsonl]
+import { dirname, resolve } from "node:path";
 import {
   DEFAULT_MODEL_DIR,
   checkCircuitFits,
@@ -17,8 +18,9 @@ if (!circuitPath) {
   process.exit(2);
 }
 const circuit = readCircuit(circuitPath);
-// The task file the circuit was pruned on, unless another one is given.
-const taskPath = process.argv[3] ?? circuit.task.path;
+// The task file the circuit was pruned on (csp prune writes its path relative to the circuit file),
+// unless another one is given.
+const taskPath = process.argv[3] ?? resolve(dirname(circuitPath), circuit.task.path);
 
 const setup = setupPrune({
   modelDir: DEFAULT_MODEL_DIR,

@@ -50,6 +50,25 @@ export { readCircuit, checkCircuitFits, circuitMask } from "./circuit/read.js";
 export type { CircuitFile } from "./circuit/format.js";
 export { evaluateCircuit, evaluateCircuitFile, type CircuitEvaluation } from "./circuit/evaluate.js";
 
+// Bridges (paper §2.3): steer a dense model with a node of a bridged sparse model.
+export {
+  parseBridgedNode,
+  steer,
+  type BridgedNode,
+  type SteerExample,
+  type SteerOptions,
+  type SteerResult,
+} from "./circuit/steer.js";
+export { steerFromRequest, type SteerReport, type SteerRequest } from "./circuit/steer_request.js";
+export {
+  bridgesPath,
+  readBridges,
+  writeBridges,
+  type BridgeSite,
+  type Bridges,
+  type BridgesMeta,
+} from "./model/bridges_file.js";
+
 // Pruning: find a task's circuit.
 export { PRUNE_JOB_DEFAULTS, runPrune, type PruneJob, type PruneJobResult } from "./prune/run.js";
 export { writeCircuit } from "./prune/circuit_file.js";
@@ -67,3 +86,4 @@ export {
 export { runTrainRequest, type TrainRequest } from "./train/train_run.js";
 export type { TrainOutcome } from "./train/trainer.js";
 export { PRESET_NAMES } from "./train/presets.js";
+export { bridgedExtension, type BridgeFlags } from "./train/bridges/bridge_flags.js";

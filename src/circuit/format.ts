@@ -54,7 +54,7 @@ export interface CircuitFile {
   version: 1;
   model: { path: string; name: string; config_hash: string; weights_hash: string };
   task: { path: string; name: string; hash: string };
-  method: "learned" | "attribution";
+  method: "learned" | "attribution" | "imported-viz";
   control: CircuitControl;
   ablation: "mean" | "zero" | "resample";
   target_loss: number;
@@ -85,4 +85,16 @@ export interface CircuitFile {
   effects: { pairs: number; base_loss: number };
   prune_config: Record<string, unknown>;
   search_log: SearchLogEntry[];
+  /** Optional researcher's labels and notes per node (`csp view` writes them), keyed "site:index". */
+  notes?: Record<string, NodeNote>;
 }
+
+/** A researcher's label (short name) and free-text note for one node. */
+export interface NodeNote {
+  label?: string;
+  note?: string;
+}
+
+/** Longest label and note a circuit file may hold (characters). */
+export const MAX_NOTE_LABEL = 200;
+export const MAX_NOTE_TEXT = 10_000;

@@ -4,7 +4,7 @@ import type { Model } from "../model/model.js";
 import { configHash } from "../model/model_hash.js";
 import type { NodeLayout } from "./nodes.js";
 import { ABLATION_KINDS } from "./ablation.js";
-import { CIRCUIT_VERSION, type CircuitFile } from "./format.js";
+import { CIRCUIT_VERSION, MAX_NOTE_LABEL, MAX_NOTE_TEXT, type CircuitFile } from "./format.js";
 
 type Fail = (problem: string) => never;
 
@@ -43,6 +43,24 @@ export function readCircuit(path: string, against?: { model: Model; layout: Node
   return circuit;
 }
 
+/** The optional `notes` field: {"site:index": {label?, note?}} with strings of bounded length. */
+function checkNotes(notes: unknown, fail: Fail): void {
+  if (!isObject(notes)) fail(`notes must be an object {"site:index": {label, note}}`);
+  for (const [key, v] of Object.entries(notes as Record<string, unknown>)) {
+    if (!/^[^:]+:(0|[1-9]\d*)$/.test(key)) fail(`notes key "${key}" is not a node ("site:index")`);
+    if (!isObject(v)) fail(`notes["${key}"] must be {label, note}`);
+    for (const [field, max] of [
+      ["label", MAX_NOTE_LABEL],
+      ["note", MAX_NOTE_TEXT],
+    ] as const) {
+      const text = (v as Record<string, unknown>)[field];
+      if (text === undefined) continue;
+      if (typeof text !== "string" || text.length > max)
+        fail(`notes["${key}"].${field} must be a string of at most ${max} characters`);
+    }
+  }
+}
+
 /** Structural validation of a parsed circuit file (no model needed). */
 export function parseCircuit(raw: unknown, source: string): CircuitFile {
   const fail: Fail = (problem) => {
@@ -60,8 +78,8 @@ export function parseCircuit(raw: unknown, source: string): CircuitFile {
   for (const key of ["path", "name", "config_hash", "weights_hash"]) str(model[key], `model.${key}`, fail);
   const task = c.task as Record<string, unknown>;
   for (const key of ["path", "name", "hash"]) str(task[key], `task.${key}`, fail);
-  if (c.method !== "learned" && c.method !== "attribution")
-    fail(`method must be "learned" or "attribution", got ${JSON.stringify(c.method)}`);
+  if (c.method !== "learned" && c.method !== "attribution" && c.method !== "imported-viz")
+    fail(`method must be "learned", "attribution" or "imported-viz", got ${JSON.stringify(c.method)}`);
   if (!(ABLATION_KINDS as readonly unknown[]).includes(c.ablation))
     fail(`ablation must be one of ${ABLATION_KINDS.join(", ")}, got ${JSON.stringify(c.ablation)}`);
   if (c.control !== null) {
@@ -134,6 +152,7 @@ export function parseCircuit(raw: unknown, source: string): CircuitFile {
   }
   if (!Array.isArray(c.search_log)) fail(`search_log must be an array`);
   if (!isObject(c.prune_config)) fail(`prune_config must be an object`);
+  if (c.notes !== undefined) checkNotes(c.notes, fail);
   return c as unknown as CircuitFile;
 }
 

@@ -2,6 +2,9 @@
 import { Command } from "commander";
 import { CspError } from "../errors.js";
 import { registerConvert } from "./commands/convert.js";
+import { registerExport } from "./commands/export.js";
+import { registerFetch } from "./commands/fetch.js";
+import { registerImportViz } from "./commands/import_viz.js";
 import { registerCorpus } from "./commands/corpus.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerEvaluate } from "./commands/evaluate.js";
@@ -10,10 +13,12 @@ import { registerMeans } from "./commands/means.js";
 import { registerPrune } from "./commands/prune.js";
 import { registerRun } from "./commands/run.js";
 import { registerSample } from "./commands/sample.js";
+import { registerSteer } from "./commands/steer.js";
 import { registerStudy } from "./commands/study.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTokenizer } from "./commands/tokenizer.js";
 import { registerTrain } from "./commands/train.js";
+import { registerTrajectory } from "./commands/trajectory.js";
 import { registerView } from "./commands/view.js";
 
 const program = new Command();
@@ -26,6 +31,9 @@ program
 
 registerRun(program);
 registerConvert(program);
+registerExport(program);
+registerImportViz(program);
+registerFetch(program);
 registerTokenizer(program);
 registerCorpus(program);
 registerTasks(program);
@@ -35,7 +43,9 @@ registerSample(program);
 registerMeans(program);
 registerPrune(program);
 registerEvaluate(program);
+registerSteer(program);
 registerStudy(program);
+registerTrajectory(program);
 registerView(program);
 registerDemo(program);
 

@@ -1,3 +1,4 @@
+import { dirname, relative, resolve, sep } from "node:path";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { Model } from "../model/model.js";
 import type { AblationKind } from "../circuit/ablation.js";
@@ -103,9 +104,30 @@ export function buildCircuit(p: CircuitProvenance, layout: NodeLayout, o: PruneO
   };
 }
 
-/** Writes a circuit file atomically. */
+/** Writes a circuit file atomically, as given. */
 export function writeCircuit(path: string, circuit: CircuitFile): void {
   writeFileAtomic(path, formatCircuitJson(circuit));
+}
+
+/** `target` relative to the directory `from`, with "/" separators. */
+function relativeTo(from: string, target: string): string {
+  return relative(from, resolve(target)).split(sep).join("/") || ".";
+}
+
+/**
+ * The circuit with `model.path` and `task.path` (absolute, or relative to the working directory)
+ * rewritten relative to the directory of the file it will be written to: the file then finds its model
+ * and task from any working directory, and when the tree around it moves together
+ * (circuit/circuit_model.ts looks there first, and checks the hashes). `csp prune` writes this form.
+ */
+export function withPathsRelativeTo(circuitPath: string, circuit: CircuitFile): CircuitFile {
+  const dir = dirname(resolve(circuitPath));
+  return {
+    ...circuit,
+    model: { ...circuit.model, path: relativeTo(dir, circuit.model.path) },
+    // An empty task path (an imported circuit with no task file) stays empty: it names no file.
+    task: { ...circuit.task, path: circuit.task.path === "" ? "" : relativeTo(dir, circuit.task.path) },
+  };
 }
 
 /**

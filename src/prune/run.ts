@@ -1,5 +1,5 @@
 import type { ProgressFactory } from "../io/progress.js";
-import { buildCircuit, writeCircuit } from "./circuit_file.js";
+import { buildCircuit, withPathsRelativeTo, writeCircuit } from "./circuit_file.js";
 import type { CircuitFile } from "../circuit/format.js";
 import { ABLATION_KINDS, type AblationKind } from "../circuit/ablation.js";
 import {
@@ -155,6 +155,7 @@ export function runPrune(job: PruneJob): PruneJobResult {
     (circuit as CircuitFile & { ablation_comparison?: AblationComparison[] }).ablation_comparison =
       comparison;
   }
-  if (job.out) writeCircuit(job.out, circuit);
+  // The file names its model and task relative to itself (csp view finds them from any directory).
+  if (job.out) writeCircuit(job.out, withPathsRelativeTo(job.out, circuit));
   return { circuit, setup, outcome, comparison, seconds: (Date.now() - started) / 1000 };
 }

@@ -31,8 +31,14 @@ export interface RunProgress {
   identity: Record<string, unknown>;
 }
 
-export function saveTrainState(path: string, learner: Learner, progress: RunProgress): void {
-  const tensors: TensorMap = new Map();
+/** `extra`: a run extension's tensors (names must not start with param/ or adam_). */
+export function saveTrainState(
+  path: string,
+  learner: Learner,
+  progress: RunProgress,
+  extra?: TensorMap,
+): void {
+  const tensors: TensorMap = new Map(extra);
   for (const spec of learner.model.specs) {
     const t = learner.model.params.get(spec.name)!;
     tensors.set(`param/${spec.name}`, { dtype: "F32", shape: [...spec.shape], data: t.data });

@@ -21,6 +21,7 @@ export interface TrainFlags {
   tokenizer?: string;
   evalEvery?: string;
   checkpointEvery?: string;
+  snapshotEvery?: string;
 }
 
 /** A run's model and recipe before the tokenizer fixes vocab_size. */
@@ -71,6 +72,7 @@ export function resolveRunSettings(flags: TrainFlags): RunSettings {
     train.checkpoint_every,
     UINT32,
   );
+  train.snapshot_every = intFlag("--snapshot-every", flags.snapshotEvery, train.snapshot_every, UINT32);
   if (flags.dense) {
     train.pfrac = null;
     train.pfrac_anneal = false;

@@ -71,6 +71,11 @@ export interface TrainConfig {
   eval_batches: number;
   /** Write a resumable checkpoint every this many steps (and at the end); 0 = only at the end. */
   checkpoint_every: number;
+  /**
+   * Keep the weights every this many completed steps, and after the last one, in snapshots/
+   * (src/train/snapshots.ts); 0 = no snapshots.
+   */
+  snapshot_every: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -105,6 +110,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   eval_every: 50,
   eval_batches: 4,
   checkpoint_every: 100,
+  snapshot_every: 0,
 };
 
 /** efm as the reference resolves it (None → ef). */
@@ -164,6 +170,7 @@ const FIELD_CHECKS: Record<keyof TrainConfig, [Check, string]> = {
   eval_every: [isNonNegInt, "a non-negative integer"],
   eval_batches: [isPosInt, "a positive integer"],
   checkpoint_every: [isNonNegInt, "a non-negative integer"],
+  snapshot_every: [isNonNegInt, "a non-negative integer"],
 };
 
 export interface ParsedTrainConfig {

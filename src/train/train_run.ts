@@ -8,7 +8,15 @@ import { trainCorpusTokenizer } from "./corpus_tokenizer.js";
 import { resolveCorpus } from "../data/default_corpus.js";
 import type { TrainReporter } from "./progress_report.js";
 import { resolveRunSettings, type TrainFlags } from "./run_settings.js";
-import { resumableRunTokenizer, trainModel, type TrainOutcome } from "./trainer.js";
+import {
+  resumableRunTokenizer,
+  trainModel,
+  type TrainExtension,
+  type TrainerOptions,
+  type TrainOutcome,
+} from "./trainer.js";
+import type { GPTConfig } from "../model/config.js";
+import type { TrainConfig } from "./train_config.js";
 
 /** Everything `csp train` needs: the flags plus where data comes from and goes to. */
 export interface TrainRequest extends TrainFlags {
@@ -23,6 +31,8 @@ export interface TrainRequest extends TrainFlags {
   log?: (line: string) => void;
   /** For tests: return after this many steps as if the process had died. */
   stopAfterSteps?: number;
+  /** Builds a run extension (bridges: train/bridges/bridged_run.ts) once the model and tokenizer are known. */
+  extension?: (ctx: { model: GPTConfig; train: TrainConfig; tokenizer: Tokenizer }) => TrainExtension;
 }
 
 function sameTokenizer(a: Tokenizer, b: Tokenizer): boolean {
@@ -35,7 +45,7 @@ function sameTokenizer(a: Tokenizer, b: Tokenizer): boolean {
  * Chooses the tokenizer: a resumed run keeps the one saved in its directory (a different --tokenizer is
  * an error); otherwise --tokenizer, otherwise a BPE trained on the corpus's training files.
  */
-function chooseTokenizer(
+export function chooseTokenizer(
   req: TrainRequest,
   corpus: string[],
   vocab: number,
@@ -56,8 +66,19 @@ function chooseTokenizer(
   return trainCorpusTokenizer(corpus, { vocabSize: vocab, valFraction: req.valFraction });
 }
 
-/** `csp train`: settings from preset + flags, tokenizer, cached token shards, then the (resumable) trainer. */
-export function runTrainRequest(req: TrainRequest): TrainOutcome {
+/** A request made ready to train: the trainer's options and where its token shards lie. */
+export interface PreparedTrainRequest {
+  options: TrainerOptions;
+  /** The prepared corpus directory (train.bin, val.bin, manifest.json); the torch engine reads it. */
+  dataDir: string;
+}
+
+/**
+ * Everything before training, shared by both engines (`csp train` and `--engine torch`): settings from
+ * preset + flags, the corpus, the tokenizer, the cached token shards (each split must hold a window),
+ * the model config, and what config.json records about the run.
+ */
+export function trainerOptionsFor(req: TrainRequest): PreparedTrainRequest {
   const log = req.log ?? (() => {});
   const settings = resolveRunSettings(req);
   const resolved = resolveCorpus(req.corpus, req.cache);
@@ -86,7 +107,7 @@ export function runTrainRequest(req: TrainRequest): TrainOutcome {
     vocab_size: tokenizer.vocabSize,
     block_size: Math.max(settings.model.block_size, nCtx),
   };
-  return trainModel({
+  const options: TrainerOptions = {
     outDir: req.out,
     model,
     train: settings.train,
@@ -102,5 +123,12 @@ export function runTrainRequest(req: TrainRequest): TrainOutcome {
     },
     reporter: req.reporter,
     stopAfterSteps: req.stopAfterSteps,
-  });
+    extension: req.extension?.({ model, train: settings.train, tokenizer }),
+  };
+  return { options, dataDir: prepared.dir };
+}
+
+/** `csp train`: the shared setup ({@link trainerOptionsFor}), then the (resumable) trainer of this process. */
+export function runTrainRequest(req: TrainRequest): TrainOutcome {
+  return trainModel(trainerOptionsFor(req).options);
 }

@@ -17,6 +17,7 @@ import type { Tokenizer } from "../tokenizer/tokenizer.js";
 import {
   TRAIN_STATE_FILE,
   readTrainState,
+  type SavedState,
   restoreLearner,
   saveTrainState,
   type RunProgress,
@@ -27,8 +28,11 @@ import { METRICS_FILE, readMetrics, writeMetrics, type StepMetrics } from "./met
 import { trainingCurveSvg } from "./plot_svg.js";
 import { silentReporter, type TrainReporter } from "./progress_report.js";
 import { checkMinAliveFits } from "./sparsity_plan.js";
+import { listSnapshots, SNAPSHOTS_DIR, snapshotDue, writeSnapshot } from "./snapshots.js";
 import { createLearner, projectToBudget, prunedNonzeros, trainStep, type Learner } from "./step.js";
 import type { TrainConfig } from "./train_config.js";
+import type { TensorMap } from "../io/safetensors.js";
+import type { StepRecord } from "./step.js";
 
 export const CURVE_FILE = "training_curve.svg";
 
@@ -40,8 +44,26 @@ export interface TrainingData {
   identity: Record<string, unknown>;
 }
 
+/**
+ * A run that trains more than the model (bridges: train/bridges/): it takes over the step, joins the
+ * run identity, keeps its tensors in the state file (one commit point) and writes its own exports.
+ */
+export interface TrainExtension {
+  identity: Record<string, unknown>;
+  step(
+    learner: Learner,
+    step: number,
+    batch: { tokens: Int32Array; b: number; t: number },
+    opts: { backend?: Backend },
+  ): StepRecord;
+  stateTensors(): TensorMap;
+  restore(saved: SavedState, source: string): void;
+  writeExports(outDir: string): void;
+}
+
 export interface TrainerOptions {
   outDir: string;
+  extension?: TrainExtension;
   /** The model to train (vocab_size must equal the tokenizer's). */
   model: GPTConfig;
   train: TrainConfig;
@@ -72,16 +94,20 @@ export interface TrainOutcome {
 }
 
 /** The settings that decide the weights: a directory may only be resumed with the same ones. */
-function runIdentity(o: TrainerOptions): Record<string, unknown> {
-  // Where and how often checkpoints are written changes no number.
-  const { checkpoint_every: _c, ...train } = o.train;
+export function runIdentity(o: TrainerOptions): Record<string, unknown> {
+  // Where and how often checkpoints are written changes no number. The snapshot cadence changes no
+  // number either, but a resumed run must keep it (or its snapshot list would have gaps); it joins the
+  // identity only when set, so runs made before snapshots existed still resume.
+  const { checkpoint_every: _c, snapshot_every, ...rest } = o.train;
+  const train = snapshot_every > 0 ? { ...rest, snapshot_every } : rest;
   const files = formatDataGym(o.tokenizer);
   const tokenizer = createHash("sha256")
     .update(files.vocabBpe)
     .update("\0")
     .update(files.encoderJson)
     .digest("hex");
-  return { model: o.model, train, data: o.data.identity, tokenizer };
+  const ext = o.extension ? { extension: o.extension.identity } : {};
+  return { model: o.model, train, data: o.data.identity, tokenizer, ...ext };
 }
 
 /** JSON with object keys sorted, so that equal settings compare equal whatever their key order. */
@@ -113,11 +139,11 @@ function firstDifference(a: unknown, b: unknown, path = ""): string | undefined 
 }
 
 /** Files a run writes; a directory holding only these (and no state) is a run that died before its first checkpoint. */
-const RUN_FILES = new Set([CONFIG_FILE, MODEL_TOKENIZER_DIR, METRICS_FILE, CURVE_FILE]);
+const RUN_FILES = new Set([CONFIG_FILE, MODEL_TOKENIZER_DIR, METRICS_FILE, CURVE_FILE, SNAPSHOTS_DIR]);
 
-type DirVerdict = { kind: "fresh" } | { kind: "resume" };
+export type DirVerdict = { kind: "fresh" } | { kind: "resume" };
 
-function inspectOutDir(outDir: string, identity: Record<string, unknown>): DirVerdict {
+export function inspectOutDir(outDir: string, identity: Record<string, unknown>): DirVerdict {
   if (!existsSync(outDir)) return { kind: "fresh" };
   const entries = readdirSync(outDir).filter((e) => !e.startsWith("."));
   if (entries.length === 0) return { kind: "fresh" };
@@ -183,6 +209,7 @@ export function trainModel(o: TrainerOptions): TrainOutcome {
   if (verdict.kind === "resume") {
     const saved = readTrainState(statePath);
     restoreLearner(learner, saved, statePath);
+    o.extension?.restore(saved, statePath);
     progress = saved.progress;
     loader = new BatchLoader(o.data.train, { ...loaderOptions, state: progress.loader as BatchLoaderState });
     metrics = readMetrics(metricsPath, progress.nextStep);
@@ -212,7 +239,7 @@ export function trainModel(o: TrainerOptions): TrainOutcome {
   try {
     for (let i = startStep; i <= lastStep; i++) {
       const batch = loader.next();
-      const rec = trainStep(
+      const rec = (o.extension ? o.extension.step.bind(o.extension) : trainStep)(
         learner,
         i,
         { tokens: batch.tokens, b: batch.rows, t: batch.width },
@@ -242,6 +269,8 @@ export function trainModel(o: TrainerOptions): TrainOutcome {
       }
       metrics.push(record);
       progress = { ...progress, nextStep: i + 1, tokens, elapsedS: record.elapsed_s, loader: loader.state() };
+      // Before the checkpoint that lists it; a crash in between recomputes the same weights on resume.
+      if (snapshotDue(i, c.snapshot_every, lastStep)) writeSnapshot(o.outDir, i + 1, learner.model);
       reporter.step({
         step: i,
         totalSteps: lastStep + 1,
@@ -281,7 +310,12 @@ function validationLoss(learner: Learner, val: Uint16Array, c: TrainConfig, back
   return total / count;
 }
 
-function writeConfig(o: TrainerOptions, identity: Record<string, unknown>, progress: RunProgress): void {
+export function writeConfig(
+  o: TrainerOptions,
+  identity: Record<string, unknown>,
+  progress: RunProgress,
+  metrics: readonly StepMetrics[] = [],
+): void {
   const train = {
     ...o.train,
     run: o.runInfo ?? {},
@@ -293,6 +327,10 @@ function writeConfig(o: TrainerOptions, identity: Record<string, unknown>, progr
     },
     identity,
   };
+  if (o.train.snapshot_every > 0)
+    Object.assign(train, {
+      snapshots: listSnapshots(metrics, o.train.snapshot_every, o.train.total_steps, progress.nextStep),
+    });
   writeFileAtomic(join(o.outDir, CONFIG_FILE), JSON.stringify({ ...o.model, train }, null, 2) + "\n");
 }
 
@@ -309,11 +347,12 @@ function writeCheckpoint(
   identity: Record<string, unknown>,
 ): void {
   writeMetrics(join(o.outDir, METRICS_FILE), metrics);
-  saveTrainState(join(o.outDir, TRAIN_STATE_FILE), learner, progress);
+  saveTrainState(join(o.outDir, TRAIN_STATE_FILE), learner, progress, o.extension?.stateTensors());
   // Stored as saveModel stores it: mostly-zero matrices as (indices, values), a few MB per sparse model.
   const weights = encodeSparse(stateDict(learner.model));
   writeSafetensors(join(o.outDir, WEIGHTS_FILE), weights.tensors, weights.metadata);
-  writeConfig(o, identity, progress);
+  o.extension?.writeExports(o.outDir);
+  writeConfig(o, identity, progress, metrics);
   writeFileAtomic(join(o.outDir, CURVE_FILE), trainingCurveSvg(metrics, `${o.outDir}: training curve`));
 }
 

@@ -1,11 +1,12 @@
 import type { Model } from "../model/model.js";
 import { circuitMask } from "../circuit/read.js";
 import { CspError } from "../errors.js";
-import { maskedLosses, type PruneContext } from "../circuit/masked_run.js";
-import { groupByLength, type TaskSequence } from "../circuit/task_data.js";
-import { calibratedLoss } from "../circuit/calibrate.js";
-import { calibratedMargin, mean, softplus, type Calibration } from "../circuit/task_loss.js";
+import type { PruneContext } from "../circuit/masked_run.js";
+import type { TaskSequence } from "../circuit/task_data.js";
+import { calibratedMargin, sigmoid, softplus, type Calibration } from "../circuit/task_loss.js";
+import { DEFAULT_TASK_MAX_LEN } from "../tasks/task.js";
 import type {
+  BinaryChoice,
   CircuitEdge,
   CircuitView,
   Edits,
@@ -18,19 +19,21 @@ import type {
   Snippet,
 } from "./api_types.js";
 import { maskedActivations, maskedLastLogits, topTokens, withEdgesAblated } from "./circuit_eval.js";
-import { searchCurve } from "./search_curve.js";
+import { circuitLosses, headline } from "./headline.js";
+import { searchCurve, sweepCurve } from "./search_curve.js";
 import { edgeKey, isHeadSlot, nodeKey, parseLocation, parseNodeKey } from "./node_locations.js";
 import { locationActivations, quantileSnippets, tokenTexts, type Windows } from "./samples.js";
 import type { LiveEnv, Workspace } from "./workspace.js";
+import { badRequest } from "./http_error.js";
 
-/** Pairs detailed in an evaluation when the request names none. */
-const DEFAULT_SHOWN_PAIRS = 4;
+/** Pairs detailed in an evaluation when the request names none (the Task tab's first page). */
+const DEFAULT_SHOWN_PAIRS = 8;
+/** Pairs detailed in one evaluation at most (the Task tab pages through the rest). */
+const MAX_SHOWN_PAIRS = 32;
 /** Task pairs whose activations the node panel shows. */
 const NODE_TASK_PAIRS = 6;
 /** Requests may name at most this many edits (bounded work per request). */
 const MAX_EDITS = 100_000;
-/** Sequences are left-truncated as the task loader does. */
-const MAX_PROMPT_TOKENS = 255;
 
 /** A circuit after the browser's edits. */
 interface EditedCircuit {
@@ -54,11 +57,12 @@ function applyEdits(ws: Workspace, edits: Edits): EditedCircuit {
     throw new CspError("request: too many edits");
   const mask = circuitMask(c.file, layout);
   const disabledNodes = new Set(edits.disabledNodes.map(String));
+  // An edit naming something the circuit does not have is refused (400), never silently ignored.
   for (const key of disabledNodes) {
     const k = parseNodeKey(key);
     const site = k && layout.byName.get(k.loc);
-    if (!k || !site || k.index >= site.width)
-      throw new CspError(`request: "${key}" is not a node of this model`);
+    if (!k || !site || k.index >= site.width || mask[site.offset + k.index] !== 1)
+      throw badRequest(`request: disabled node "${key}" is not a node of circuit ${edits.circuit}`);
     mask[site.offset + k.index] = 0;
   }
   const alive = (key: string) => {
@@ -66,6 +70,10 @@ function applyEdits(ws: Workspace, edits: Edits): EditedCircuit {
     return mask[layout.byName.get(k.loc)!.offset + k.index] === 1;
   };
   const offKeys = new Set(edits.disabledEdges.map(String));
+  const known = new Set(c.file.edges.map((e) => edgeKey(e.src, e.dst)));
+  for (const key of offKeys)
+    if (!known.has(key))
+      throw badRequest(`request: disabled edge "${key}" is not an edge of circuit ${edits.circuit}`);
   const offEdges = c.file.edges.filter((e) => offKeys.has(edgeKey(e.src, e.dst)));
   const edges = c.file.edges.filter(
     (e) => !offKeys.has(edgeKey(e.src, e.dst)) && alive(e.src) && alive(e.dst),
@@ -98,6 +106,7 @@ export function circuitView(ws: Workspace, id: number): CircuitView {
     ablation: f.ablation,
     control: f.control ? `${f.control.kind} (seed ${f.control.seed})` : "none",
     reached: f.reached,
+    headline: c.entry.headline,
     targetLoss: f.target_loss,
     lossFull: f.loss_full,
     lossCircuit: f.loss_circuit,
@@ -113,53 +122,57 @@ export function circuitView(ws: Workspace, id: number): CircuitView {
     nodeEffects: f.node_effects ?? {},
     layerEffects: f.layer_effects,
     effectsBase: f.effects.base_loss,
+    effectsPairs: f.effects.pairs,
     liveError: c.entry.liveError,
     searchCurve: searchCurve(f),
-    sweepCurve: ws.circuits
-      .filter((o) => o.file)
-      .map((o) => ({ nodes: o.file!.num_nodes, loss: o.file!.loss_calibrated, file: o.entry.file }))
-      .sort((a, b) => a.nodes - b.nodes),
+    sweepCurve: sweepCurve(
+      ws.circuits.flatMap((o) => (o.file ? [{ file: o.entry.file, circuit: o.file }] : [])),
+    ),
     pruneConfig: f.prune_config,
   };
 }
 
-/** Full-model losses per circuit environment, computed once (they do not depend on edits). */
-const fullCache = new WeakMap<LiveEnv, number>();
-
-/** Per-sequence loss of the correct token against the alternative, from last-position logits. */
-function sequenceLoss(logits: Float32Array, seq: TaskSequence, cal?: Calibration): number {
+/** The loss's view of one sequence: the correct token against the alternative, from last-position logits. */
+function binaryChoice(logits: Float32Array, seq: TaskSequence, cal?: Calibration): BinaryChoice {
   const c = cal ?? { scale: 1, shift: new Map<number, number>() };
-  return softplus(-calibratedMargin(c, logits[seq.correct], logits[seq.alt], seq.correct, seq.alt));
+  const margin = calibratedMargin(c, logits[seq.correct], logits[seq.alt], seq.correct, seq.alt);
+  return { pCorrect: sigmoid(margin), pWrong: sigmoid(-margin), loss: softplus(-margin) };
 }
 
-/** Task loss and predictions of the edited circuit on the file's evaluation pairs, against the full model. */
+/**
+ * Task loss and predictions of the edited circuit on the headline pairs (the test split when the task has
+ * one: viewer/headline.ts), against the full model. An edited prompt that cannot be run is reported in
+ * `promptError`; the losses are still answered.
+ */
 export function editedCircuitLoss(ws: Workspace, req: EvaluateRequest): EvaluateResponse {
   const started = performance.now();
   const ed = applyEdits(ws, req);
   const live = ws.live(ed.id);
   const ctx = editedContext(live, ed);
-  const seqs = live.evalSeqs;
-  const groups = groupByLength(seqs);
-  const circ = maskedLosses(ctx, groups, seqs.length, ed.mask, { draw: live.draw });
-  let lossFull = fullCache.get(live);
-  if (lossFull === undefined) {
-    const all = new Float32Array(ed.mask.length).fill(1);
-    lossFull = mean(maskedLosses(live.setup.ctx, groups, seqs.length, all, { draw: live.draw }).losses);
-    fullCache.set(live, lossFull);
-  }
+  const seqs = live.seqs;
+  const losses = circuitLosses({ ...live, ctx, seqs, mask: ed.mask });
   const nPairs = seqs.length / 2;
+  const head = headline({
+    split: live.split,
+    pairs: nPairs,
+    losses,
+    lossFull: live.lossFull,
+    targetLoss: ws.circuit(ed.id).file.target_loss,
+  });
   const shown = (req.showPairs ?? [...Array(Math.min(DEFAULT_SHOWN_PAIRS, nPairs)).keys()])
     .filter((i) => Number.isInteger(i) && i >= 0 && i < nPairs)
-    .slice(0, 32);
+    .slice(0, MAX_SHOWN_PAIRS);
   const response: EvaluateResponse = {
     sequences: seqs.length,
-    lossFull,
-    lossCircuit: mean(circ.losses),
-    lossCalibrated: calibratedLoss(circ.candidates, live.calibration),
+    split: head.split,
+    pairCount: nPairs,
+    reached: head.reached,
+    lossFull: head.lossFull,
+    lossCircuit: head.lossCircuit,
+    lossCalibrated: head.lossCalibrated,
     nodes: ed.kept,
     edges: ed.edges.length,
     pairs: pairResults(
-      ws,
       live,
       ctx,
       ed,
@@ -168,29 +181,77 @@ export function editedCircuitLoss(ws: Workspace, req: EvaluateRequest): Evaluate
     millis: 0,
   };
   if (req.prompt) {
-    const { index, textA, textB } = req.prompt;
-    if (!Number.isInteger(index) || index < 0 || index >= nPairs)
-      throw new CspError(`request: no evaluation pair ${index}`);
-    if (typeof textA !== "string" || typeof textB !== "string")
-      throw new CspError("request: prompt texts must be strings");
-    const encode = (text: string, side: string) => {
-      const ids = live.setup.tokenizer.encode(text).slice(-MAX_PROMPT_TOKENS);
-      if (ids.length === 0) throw new CspError(`edited prompt: sequence ${side} is empty`);
-      for (const id of ids)
-        if (id >= ctx.model.dims.vocab)
-          throw new CspError(`edited prompt: token ${id} is outside the model's vocabulary`);
-      return Int32Array.from(ids);
-    };
-    const a = { ...seqs[2 * index], ids: encode(textA, "A") };
-    const b = { ...seqs[2 * index + 1], ids: encode(textB, "B") };
-    response.prompt = pairResults(ws, live, ctx, ed, [{ index, a, b }])[0];
+    try {
+      response.prompt = editedPrompt(live, ctx, ed, req.prompt);
+    } catch (e) {
+      if (!(e instanceof CspError)) throw e;
+      response.promptError = e.message.split("\n")[0];
+    }
   }
   response.millis = performance.now() - started;
   return response;
 }
 
+/**
+ * A rewritten pair: texts left-truncated to the model's context as the task loader does (the dropped
+ * counts are reported), targets one token each (default: pair `index`'s own).
+ */
+function editedPrompt(
+  live: LiveEnv,
+  ctx: PruneContext,
+  ed: EditedCircuit,
+  prompt: NonNullable<EvaluateRequest["prompt"]>,
+): PairResult {
+  const { index, textA, textB, targetA, targetB } = prompt;
+  const nPairs = live.seqs.length / 2;
+  if (!Number.isInteger(index) || index < 0 || index >= nPairs)
+    throw new CspError(`edited prompt: no task pair ${index}`);
+  if (typeof textA !== "string" || typeof textB !== "string")
+    throw new CspError("edited prompt: texts must be strings");
+  const tok = live.setup.tokenizer;
+  const vocab = ctx.model.dims.vocab;
+  const maxLen = Math.min(DEFAULT_TASK_MAX_LEN, ctx.model.dims.blockSize);
+  const checkIds = (ids: number[], what: string) => {
+    for (const id of ids)
+      if (id >= vocab) throw new CspError(`edited prompt: ${what} has token ${id}, outside the vocabulary`);
+  };
+  const encode = (text: string, side: string) => {
+    const all = tok.encode(text);
+    if (all.length === 0) throw new CspError(`edited prompt: text ${side} is empty`);
+    const ids = all.slice(-maxLen);
+    checkIds(ids, `text ${side}`);
+    return { ids: Int32Array.from(ids), dropped: all.length - ids.length };
+  };
+  const target = (text: string | undefined, fallback: number, side: string) => {
+    if (text === undefined) return fallback;
+    if (typeof text !== "string") throw new CspError(`edited prompt: target ${side} must be a string`);
+    const ids = tok.encode(text);
+    if (ids.length !== 1)
+      throw new CspError(
+        `edited prompt: target ${side} "${text}" is ${ids.length} tokens; a target must be exactly one token`,
+      );
+    checkIds(ids, `target ${side}`);
+    return ids[0];
+  };
+  const correctA = target(targetA, live.seqs[2 * index].correct, "A");
+  const correctB = target(targetB, live.seqs[2 * index + 1].correct, "B");
+  if (correctA === correctB)
+    throw new CspError(
+      "edited prompt: targets A and B are the same token, so the task loss cannot tell them apart",
+    );
+  const a = encode(textA, "A");
+  const b = encode(textB, "B");
+  const [result] = pairResults(live, ctx, ed, [
+    {
+      index,
+      a: { ids: a.ids, correct: correctA, alt: correctB },
+      b: { ids: b.ids, correct: correctB, alt: correctA },
+    },
+  ]);
+  return { ...result, droppedA: a.dropped, droppedB: b.dropped };
+}
+
 function pairResults(
-  ws: Workspace,
   live: LiveEnv,
   ctx: PruneContext,
   ed: EditedCircuit,
@@ -207,17 +268,25 @@ function pairResults(
     topTokens(logits, 5).map((p) => ({ ...p, text: text(p.token) }));
   return pairs.map((p, j) => {
     const [fa, fb, ca, cb] = [full[2 * j], full[2 * j + 1], circ[2 * j], circ[2 * j + 1]];
-    const avg = (x: Float32Array, y: Float32Array, cal?: Calibration) =>
-      (sequenceLoss(x, p.a, cal) + sequenceLoss(y, p.b, cal)) / 2;
+    const side = (f: Float32Array, c: Float32Array, seq: TaskSequence) => ({
+      full: binaryChoice(f, seq),
+      circuit: binaryChoice(c, seq),
+      calibrated: binaryChoice(c, seq, live.calibration),
+    });
+    const binaryA = side(fa, ca, p.a);
+    const binaryB = side(fb, cb, p.b);
+    const avg = (k: "full" | "circuit" | "calibrated") => (binaryA[k].loss + binaryB[k].loss) / 2;
     return {
       index: p.index,
       textA: tok.decode(p.a.ids),
       textB: tok.decode(p.b.ids),
       targetA: text(p.a.correct),
       targetB: text(p.b.correct),
-      lossFull: avg(fa, fb),
-      lossCircuit: avg(ca, cb),
-      lossCalibrated: avg(ca, cb, live.calibration),
+      lossFull: avg("full"),
+      lossCircuit: avg("circuit"),
+      lossCalibrated: avg("calibrated"),
+      binaryA,
+      binaryB,
       topFullA: top(fa),
       topCircuitA: top(ca),
       topFullB: top(fb),
@@ -334,16 +403,23 @@ export function exportCircuit(ws: Workspace, edits: Edits): Record<string, unkno
       from: ws.circuits[ed.id].entry.file,
       disabled_nodes: [...ed.disabledNodes],
       disabled_edges: ed.offEdges.map((e) => edgeKey(e.src, e.dst)),
-      note: "node_effects, layer_effects, effects and search_log are those of the original circuit",
+      note: "loss_*, reached and eval are the viewer's re-evaluation (uncalibrated loss decides reached); node_effects, layer_effects, effects and search_log are those of the original circuit",
     },
   };
   if (ed.offEdges.length > 0) out.ablated_edges = ed.offEdges;
   if (ws.circuits[ed.id].live) {
+    // The viewer's headline, as the page shows it: losses on the headline pairs (test split when the task
+    // has one), `reached` from the uncalibrated loss only; `eval` says which pairs.
     const r = editedCircuitLoss(ws, { ...edits, showPairs: [] });
     out.loss_full = r.lossFull;
     out.loss_circuit = r.lossCircuit;
     out.loss_calibrated = r.lossCalibrated;
-    out.reached = r.lossCalibrated <= c.target_loss;
+    out.reached = r.reached;
+    out.eval = { split: r.split, pairs: r.pairCount };
+    out.edited = {
+      ...(out.edited as object),
+      original: { reached: c.reached, loss_circuit: c.loss_circuit, eval: c.eval },
+    };
   }
   return out;
 }

@@ -1,16 +1,22 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CspError } from "../errors.js";
-import type { EvaluateRequest, NodeRequest } from "./api_types.js";
+import type { NoteRequest } from "./api_types.js";
+import { matchRoute, RawReply, type ApiCall, type ApiRoute } from "./api_route.js";
+import { ComputeQueue } from "./compute_queue.js";
 import { embeddingChannel } from "./embedding.js";
-import { circuitView, editedCircuitLoss, exportCircuit, nodeDetail } from "./live.js";
+import { HttpError } from "./http_error.js";
+import { etagOf, readJsonObject, send, sendError, sendPage } from "./http_reply.js";
+import { circuitView } from "./live.js";
+import { circuitNotes, saveNodeNote } from "./notes_route.js";
+import { PANELS, registerPanels } from "./panel_routes.js";
+import { guardRequest, isLoopbackAddress, type GuardConfig } from "./request_guard.js";
 import { tokenTexts } from "./samples.js";
-import { defaultAssetsDir, loadAssets, type Asset } from "./static_files.js";
-import { Workspace, type ViewerOptions } from "./workspace.js";
-
-/** Request bodies larger than this are refused (the API sends edits, not data). */
-const MAX_BODY_BYTES = 1 << 20;
+import { steerRoute } from "./steer_view.js";
+import { defaultAssetsDir, loadAssets, withSessionToken, type Asset } from "./static_files.js";
+import { Workspace, type EvaluatedStatus, type ViewerOptions } from "./workspace.js";
 
 export interface ServeOptions extends ViewerOptions {
   /** Default 127.0.0.1: the viewer is local. */
@@ -19,58 +25,143 @@ export interface ServeOptions extends ViewerOptions {
   port?: number;
   /** The built front end; default `dist/viewer` of this package. */
   assetsDir?: string;
+  /** Allow a `host` that is not a loopback address (the viewer has no login: anyone who can reach it can use it). */
+  allowRemote?: boolean;
 }
 
 export interface RunningViewer {
   server: Server;
   url: string;
   workspace: Workspace;
+  /** This session's token: requests without an Origin header (scripts) send it as `x-csp-token`. */
+  token: string;
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/**
+ * The JSON API under /api/. Model computations go to the compute worker (`call.compute`); everything
+ * else answers from what the workspace loaded at start. One line per route.
+ */
+const ROUTES: ApiRoute[] = [
+  { method: "GET", path: "session", handle: (c) => c.ws.session() },
+  { method: "GET", path: "circuit/:id", cache: true, handle: (c) => circuitView(c.ws, c.ids[0]) },
+  { method: "GET", path: "file/circuit/:id", handle: (c) => circuitFile(c) },
+  { method: "GET", path: "embedding/:id", cache: true, handle: (c) => embedding(c) },
+  { method: "POST", path: "evaluate", handle: (c) => c.compute("evaluate", c.body) },
+  { method: "POST", path: "node", handle: (c) => c.compute("node", c.body) },
+  { method: "POST", path: "export", handle: (c) => exportWithNotes(c) },
+  { method: "GET", path: "notes/:id", handle: (c) => circuitNotes(c.ws, c.ids[0]) },
+  { method: "POST", path: "notes", handle: (c) => saveNote(c) },
+  { method: "POST", path: "steer", handle: (c) => steerRoute(c) },
+  { method: "GET", path: "metrics", handle: PANELS.metrics },
+  { method: "GET", path: "wpe", cache: true, handle: (c) => c.compute("wpe", {}) },
+  { method: "GET", path: "channels", cache: true, handle: (c) => c.compute("channels", {}) },
+  { method: "GET", path: "study", handle: PANELS.study },
+  { method: "POST", path: "study/cell/:id/open", handle: PANELS.openCell },
+  { method: "GET", path: "trajectory", cache: true, handle: PANELS.trajectory },
+  { method: "POST", path: "trajectory/snapshot/:id/open", handle: PANELS.openSnapshot },
+];
+
+/** The raw circuit file, by id: only files named on the command line are reachable. */
+function circuitFile(c: ApiCall): RawReply {
+  const entry = c.ws.circuits[c.ids[0]]?.entry;
+  if (!entry) throw new HttpError(404, `not found: no circuit file ${c.ids[0]}`);
+  return new RawReply(readFileSync(entry.file), "application/json");
 }
 
-/** Loads everything and starts listening; resolves once the port is bound. */
+function embedding(c: ApiCall): unknown {
+  const { model } = c.ws.requireModel();
+  return embeddingChannel(model, c.ids[0], (t) => tokenTexts([t], c.ws.tokenizer)[0]);
+}
+
+/** Notes are saved by this thread; the worker's copy of the circuit predates them, so they are set here. */
+async function exportWithNotes(c: ApiCall): Promise<unknown> {
+  const out = JSON.parse((await c.compute("export", c.body)).body as string) as Record<string, unknown>;
+  const notes = Number.isInteger(c.body.circuit)
+    ? c.ws.circuits[c.body.circuit as number]?.file?.notes
+    : undefined;
+  if (notes && Object.keys(notes).length > 0) out.notes = notes;
+  else delete out.notes;
+  return out;
+}
+
+function saveNote(c: ApiCall): unknown {
+  const saved = saveNodeNote(c.ws, c.body as unknown as NoteRequest);
+  c.invalidate(`circuit/${String(c.body.circuit)}`);
+  return saved;
+}
+
+/** Loads everything and starts listening; resolves once the port is bound and the compute worker is ready. */
 export async function startViewer(opts: ServeOptions): Promise<RunningViewer> {
-  const workspace = new Workspace(opts);
-  const assets = loadAssets(opts.assetsDir ?? defaultAssetsDir());
-  const server = createServer((req, res) => {
-    handle(workspace, assets, req, res).catch((e) => sendError(res, e));
-  });
   const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((ok, fail) => {
-    server.once("error", (e: NodeJS.ErrnoException) =>
-      fail(new CspError(`cannot listen on ${host}:${opts.port ?? 8642} (${e.code ?? e.message})`)),
+  if (!isLoopbackAddress(host) && !opts.allowRemote)
+    throw new CspError(
+      `refusing to serve on ${host}: it is not a loopback address and the viewer has no login ` +
+        `(anyone who can reach it could read the circuits and run the model); pass --allow-remote to do it anyway`,
     );
-    server.listen(opts.port ?? 8642, host, () => ok());
+  const { host: _h, port: _p, assetsDir: _a, allowRemote: _r, ...viewerOptions } = opts;
+  const compute = new ComputeQueue(viewerOptions);
+  // The worker loads the model, tasks and means and computes every circuit's unedited headline while
+  // this thread reads what light requests need (circuit files, the model, the tokenizer) and nothing else.
+  const computeReady = compute.start();
+  computeReady.catch(() => undefined);
+  let workspace: Workspace;
+  try {
+    workspace = new Workspace(viewerOptions, { evaluate: false });
+    workspace.session(); // reads the --dense model and checks its bridges now, before any request waits on it
+    await computeReady;
+    workspace.applyEvaluatedStatus(JSON.parse(await compute.run("status", {})) as EvaluatedStatus);
+  } catch (e) {
+    await compute.close();
+    throw e instanceof CspError ? e : new CspError(`viewer: ${(e as Error).message}`);
+  }
+  const token = randomBytes(24).toString("base64url");
+  const assets = withSessionToken(loadAssets(opts.assetsDir ?? defaultAssetsDir()), token);
+  const guard: GuardConfig = { address: "", port: 0, token };
+  const cache = new Map<string, { body: string | Buffer; type: string; etag: string }>();
+  const server = createServer((req, res) => {
+    handle({ workspace, assets, guard, compute, cache }, req, res).catch((e) => sendError(res, e));
   });
-  const { port } = server.address() as AddressInfo;
-  const shownHost = host.includes(":") ? `[${host}]` : host;
+  const { assetsDir, allowRemote } = opts;
+  registerPanels(workspace, { server, start: startViewer, host: opts.host, assetsDir, allowRemote });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once("error", (e: NodeJS.ErrnoException) =>
+        fail(new CspError(`cannot listen on ${host}:${opts.port ?? 8642} (${e.code ?? e.message})`)),
+      );
+      server.listen(opts.port ?? 8642, host, () => ok());
+    });
+  } catch (e) {
+    await compute.close();
+    throw e;
+  }
+  const { port, address } = server.address() as AddressInfo;
+  Object.assign(guard, { address, port });
+  const shownHost = address.includes(":") ? `[${address}]` : address;
   return {
     server,
     url: `http://${shownHost}:${port}/`,
     workspace,
-    close: () =>
-      new Promise<void>((ok) => {
+    token,
+    close: async () => {
+      await compute.close();
+      await new Promise<void>((ok) => {
         server.closeAllConnections();
         server.close(() => ok());
-      }),
+      });
+    },
   };
 }
 
-async function handle(
-  ws: Workspace,
-  assets: Map<string, Asset>,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
+interface ServerState {
+  workspace: Workspace;
+  assets: Map<string, Asset>;
+  guard: GuardConfig;
+  compute: ComputeQueue;
+  cache: Map<string, { body: string | Buffer; type: string; etag: string }>;
+}
+
+async function handle(s: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   let path: string;
   try {
@@ -78,50 +169,17 @@ async function handle(
   } catch {
     throw new HttpError(400, "malformed URL");
   }
+  // Host, Origin and token are checked before anything is routed.
+  guardRequest(req, path, s.guard);
   // Nothing here maps to the file system, but say so plainly for traversal attempts.
   if (path.includes("..") || path.includes("\\") || path.includes("\0"))
     throw new HttpError(403, "forbidden path");
-  const method = req.method ?? "GET";
+  const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+  if (path.startsWith("/api/")) return api(s, method, path.slice(5), req, res);
 
-  if (path.startsWith("/api/")) {
-    const route = path.slice(5);
-    const num = (s: string | undefined) => {
-      const n = Number(s);
-      if (s === undefined || s === "" || !Number.isInteger(n) || n < 0)
-        throw new HttpError(404, `not found: ${path}`);
-      return n;
-    };
-    const parts = route.split("/");
-    if (method === "GET" && route === "session") return sendJson(res, 200, ws.session());
-    if (method === "GET" && parts[0] === "circuit" && parts.length === 2) {
-      return sendJson(res, 200, circuitView(ws, num(parts[1])));
-    }
-    if (method === "GET" && parts[0] === "file" && parts[1] === "circuit" && parts.length === 3) {
-      // The raw circuit file, by id: only files named on the command line are reachable.
-      const entry = ws.circuits[num(parts[2])]?.entry;
-      if (!entry) throw new HttpError(404, `not found: ${path}`);
-      return send(res, 200, readFileSync(entry.file), "application/json");
-    }
-    if (method === "GET" && parts[0] === "embedding" && parts.length === 2) {
-      const { model } = ws.requireModel();
-      return sendJson(
-        res,
-        200,
-        embeddingChannel(model, num(parts[1]), (t) => tokenTexts([t], ws.tokenizer)[0]),
-      );
-    }
-    if (method === "POST" && route === "evaluate")
-      return sendJson(res, 200, editedCircuitLoss(ws, await readJson<EvaluateRequest>(req)));
-    if (method === "POST" && route === "node")
-      return sendJson(res, 200, nodeDetail(ws, await readJson<NodeRequest>(req)));
-    if (method === "POST" && route === "export")
-      return sendJson(res, 200, exportCircuit(ws, await readJson(req)));
-    throw new HttpError(404, `not found: ${method} ${path}`);
-  }
-
-  if (method !== "GET" && method !== "HEAD") throw new HttpError(405, "method not allowed");
-  const asset = assets.get(path === "/" ? "/index.html" : path);
-  if (asset) return send(res, 200, asset.body, asset.type);
+  if (method !== "GET") throw new HttpError(405, "method not allowed");
+  const asset = s.assets.get(path === "/" ? "/index.html" : path);
+  if (asset) return send(res, 200, asset.body, asset.type, asset.etag);
   if (path === "/") {
     return sendPage(
       res,
@@ -133,66 +191,35 @@ async function handle(
   throw new HttpError(404, `not found: ${path}`);
 }
 
-async function readJson<T>(req: IncomingMessage): Promise<T> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("not an object");
-    return v as T;
-  } catch {
-    throw new HttpError(400, "request body is not a JSON object");
-  }
-}
-
-function send(res: ServerResponse, status: number, body: string | Buffer, type: string): void {
-  res.writeHead(status, {
-    "content-type": type,
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
-    "content-security-policy":
-      "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'",
-  });
-  res.end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), "application/json; charset=utf-8");
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-
-function sendPage(res: ServerResponse, status: number, title: string, html: string): void {
-  send(
-    res,
-    status,
-    `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
-      `<body style="font:15px system-ui;margin:3em"><h1>${escapeHtml(title)}</h1><p>${html}</p></body>`,
-    "text/html; charset=utf-8",
-  );
-}
-
-/**
- * Failures become a JSON body `{error}` for the API and a short page otherwise: user-facing problems
- * (bad circuit files, bad requests) with their one-line message, anything else as an internal error.
- */
-function sendError(res: ServerResponse, e: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const status = e instanceof HttpError ? e.status : e instanceof CspError ? 422 : 500;
-  const message =
-    e instanceof HttpError || e instanceof CspError ? e.message : `internal error: ${(e as Error).message}`;
-  if (status === 500) console.error(e);
-  const wantsJson = (res.req.url ?? "").startsWith("/api/");
-  if (wantsJson) sendJson(res, status, { error: message.split("\n")[0] });
-  else sendPage(res, status, status === 404 ? "Not found" : "Error", escapeHtml(message.split("\n")[0]));
+async function api(
+  s: ServerState,
+  method: string,
+  route: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const parts = route.split("/");
+  const match = matchRoute(ROUTES, method, parts);
+  if (!match) throw new HttpError(404, `not found: ${method} /api/${route}`);
+  const cached = match.route.cache ? s.cache.get(route) : undefined;
+  if (cached) return send(res, 200, cached.body, cached.type, cached.etag);
+  const call: ApiCall = {
+    ws: s.workspace,
+    ids: match.ids,
+    body: method === "POST" ? await readJsonObject(req) : {},
+    req,
+    compute: async (op, body) => {
+      const json = await s.compute.run(op, body, () => res.destroyed || res.writableEnded);
+      return new RawReply(json);
+    },
+    invalidate: (prefix) => {
+      for (const key of [...s.cache.keys()]) if (key.startsWith(prefix)) s.cache.delete(key);
+    },
+  };
+  const value = await match.route.handle(call);
+  const reply = value instanceof RawReply ? value : new RawReply(JSON.stringify(value));
+  if (!match.route.cache) return send(res, 200, reply.body, reply.type);
+  const entry = { body: reply.body, type: reply.type, etag: etagOf(reply.body) };
+  s.cache.set(route, entry);
+  send(res, 200, entry.body, entry.type, entry.etag);
 }

@@ -74,7 +74,8 @@ describe("csp means / prune / evaluate", () => {
       reached: true,
       control: null,
     });
-    expect(circuit.task).toMatchObject({ name: "marker", path: taskPath });
+    // Paths are written relative to the circuit file (both sit in `dir`), so the file opens from anywhere.
+    expect(circuit.task).toMatchObject({ name: "marker", path: "marker.jsonl" });
     expect(circuit.num_nodes).toBeLessThanOrEqual(20);
     expect(circuit.search_log).toHaveLength(1);
     const ev = JSON.parse(

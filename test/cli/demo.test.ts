@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CircuitFile } from "../../src/circuit/format.js";
 import { findPythonStdlib } from "../../src/data/index.js";
@@ -50,8 +50,9 @@ describe("csp demo", () => {
     const circuitPath = join(out, "circuits", "while_return_true.json");
     const circuit = JSON.parse(readFileSync(circuitPath, "utf8")) as CircuitFile;
     const kept = Object.values(circuit.nodes).flat().length;
-    expect(circuit.model.path).toBe(DEFAULT_MODEL_DIR);
-    expect(circuit.task.path).toBe(taskFile);
+    // Written relative to the circuit file's directory (csp view finds them from any working directory).
+    expect(resolve(dirname(circuitPath), circuit.model.path)).toBe(resolve(DEFAULT_MODEL_DIR));
+    expect(resolve(dirname(circuitPath), circuit.task.path)).toBe(resolve(taskFile));
     expect(circuit.reached).toBe(true);
     expect(circuit.num_nodes).toBe(kept);
     expect(kept).toBeGreaterThan(0);

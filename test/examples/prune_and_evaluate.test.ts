@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { csp } from "../helpers/cli.js";
 import { numberAfter, runExample, unexpectedStderr } from "./run_example.js";
@@ -48,5 +48,9 @@ describe("examples/prune_task and examples/evaluate_circuit", () => {
 });
 
 function circuitTask(path: string): string {
-  return (JSON.parse(readFileSync(path, "utf8")) as { task: { path: string } }).task.path;
+  // csp prune writes the task's path relative to the circuit file.
+  return resolve(
+    dirname(path),
+    (JSON.parse(readFileSync(path, "utf8")) as { task: { path: string } }).task.path,
+  );
 }

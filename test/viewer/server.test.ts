@@ -15,8 +15,17 @@ interface Reply {
   body: string;
 }
 
-/** One HTTP request to the loopback server with the raw path as given (no URL normalisation). */
-function call(base: string, method: string, path: string, body?: string): Promise<Reply> {
+/**
+ * One HTTP request to the loopback server with the raw path as given (no URL normalisation). Requests
+ * other than GET carry the session token, as a script would; `headers` adds or replaces headers.
+ */
+function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const url = new URL(base);
   return new Promise((ok, fail) => {
     const req = request(
@@ -25,7 +34,11 @@ function call(base: string, method: string, path: string, body?: string): Promis
         port: url.port,
         method,
         path,
-        headers: body ? { "content-type": "application/json" } : {},
+        headers: {
+          ...(body ? { "content-type": "application/json" } : {}),
+          ...(method !== "GET" && viewer ? { "x-csp-token": viewer.token } : {}),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -78,13 +91,17 @@ function meanAblationOutside(kept: (loc: string, channel: number) => boolean): M
   return interventions;
 }
 
-/** Both prompts of every train pair of the task, tokenised, with the correct next token and the other. */
-function trainPrompts(): { ids: Int32Array; good: number; bad: number }[] {
+/**
+ * Both prompts of every test pair of the task (the live loss is on the test split; the fixture's 4 test
+ * pairs are fewer than the circuit's 12 evaluation pairs, so all of them), tokenised, with the correct
+ * next token and the other.
+ */
+function testPrompts(): { ids: Int32Array; good: number; bad: number }[] {
   const lines = readFileSync(fx.task, "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l))
-    .filter((l) => l.split === "train");
+    .filter((l) => l.split === "test");
   return lines.flatMap((line) =>
     [
       [line.a, line.a_next, line.b_next],
@@ -243,7 +260,7 @@ describe("csp view server", () => {
     const res = JSON.parse(r.body) as EvaluateResponse;
     // Expected: every channel outside the circuit (and the switched-off one) replaced by its mean.
     const interventions = meanAblationOutside((loc, c) => fx.nodes[loc].includes(c) && `${loc}:${c}` !== off);
-    const prompts = trainPrompts();
+    const prompts = testPrompts();
     let raw = 0;
     let calibrated = 0;
     let full = 0;
@@ -315,7 +332,7 @@ describe("csp view server", () => {
     params.set(bName, b);
     const edited = { ...fx.model, params };
     const interventions = meanAblationOutside((loc, c) => fx.nodes[loc].includes(c));
-    const prompts = trainPrompts();
+    const prompts = testPrompts();
     let raw = 0;
     for (const { ids, good, bad } of prompts) {
       const logits = forward(edited, ids, 1, ids.length, { interventions }).logits.data as Float32Array;

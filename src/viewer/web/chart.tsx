@@ -21,9 +21,11 @@ function logTicks(lo: number, hi: number): number[] {
 export function LossSizeChart({
   series,
   lines,
+  yLabel = "task loss (per sequence)",
 }: {
   series: Series[];
   lines: { y: number; label: string; dash: string }[];
+  yLabel?: string;
 }) {
   const pts = series.flatMap((s) => s.points).filter((p) => p.loss > 0 && p.nodes > 0);
   const ys = [...pts.map((p) => p.loss), ...lines.map((l) => l.y).filter((y) => y > 0)];
@@ -86,7 +88,7 @@ export function LossSizeChart({
       {series.map((s) => {
         const ps = s.points.filter((p) => p.loss > 0 && p.nodes > 0);
         return (
-          <g key={s.name}>
+          <g key={s.name} data-series={s.name}>
             <polyline
               points={ps.map((p) => `${sx(p.nodes)},${sy(p.loss)}`).join(" ")}
               fill="none"
@@ -110,7 +112,7 @@ export function LossSizeChart({
         text-anchor="middle"
         fill="#2d3748"
       >
-        task loss (per sequence)
+        {yLabel}
       </text>
     </svg>
   );

@@ -1,11 +1,7 @@
 import { download } from "./api.js";
 
-/** A circuit file's name without its directory or `.json`: the stem of every file the viewer saves. */
-export const baseName = (file: string) =>
-  file
-    .split(/[\\/]/)
-    .pop()!
-    .replace(/\.json$/, "");
+// The stem of every file the viewer saves lives with the other formatting (no DOM there).
+export { baseName } from "./format.js";
 
 /** Serialises an SVG element for download, standalone (all styling is in attributes). */
 function svgText(el: SVGSVGElement | null): string {

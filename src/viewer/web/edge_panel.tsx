@@ -8,11 +8,13 @@ export interface EdgePanelProps {
   /** The circuit's edge under that key, for its weight. */
   edge?: CircuitEdge;
   off: boolean;
+  /** The circuit's ablation: what a switched-off edge passes instead. */
+  ablation?: string;
   onToggle: () => void;
 }
 
 /** The selected edge: its ends, weight and a switch. */
-export function EdgePanel({ edgeKey, edge, off, onToggle }: EdgePanelProps) {
+export function EdgePanel({ edgeKey, edge, off, ablation, onToggle }: EdgePanelProps) {
   return (
     <section class="card" data-edge-panel={edgeKey}>
       <header class="card-head">
@@ -37,7 +39,9 @@ export function EdgePanel({ edgeKey, edge, off, onToggle }: EdgePanelProps) {
         </div>
       </div>
       <p class="muted small pad">
-        A switched-off edge passes its source's mean activation instead of the live one.
+        {ablation === "zero"
+          ? "A switched-off edge passes nothing (zero ablation): its weight is set to 0."
+          : "A switched-off edge passes its source's mean activation instead of the live one (its weight is set to 0 and weight × mean is added to the target's bias)."}
       </p>
     </section>
   );

@@ -3,7 +3,9 @@ import type { CircuitView, EmbeddingChannel, ModelInfo } from "../api_types.js";
 import { FINAL_RESID } from "../node_locations.js";
 import { api } from "./api.js";
 import { NEGATIVE, POSITIVE } from "./colour.js";
+import { ChannelCountsStrip } from "./channel_counts_view.js";
 import { fmtNum, showToken } from "./format.js";
+import { Histogram } from "./histogram.js";
 
 /** Residual channels the circuit reads in its first sublayer or at the end, listed first. */
 function circuitChannels(c: CircuitView, model: ModelInfo): number[] {
@@ -23,7 +25,6 @@ export function EmbeddingView({ circuit, model }: { circuit: CircuitView; model:
     setError(undefined);
     api<EmbeddingChannel>(`embedding/${channel}`).then(setData, (e: Error) => setError(e.message));
   }, [channel]);
-  const maxCount = Math.max(1, ...(data?.counts ?? [1]));
   return (
     <section class="card">
       <header class="card-head">
@@ -56,6 +57,7 @@ export function EmbeddingView({ circuit, model }: { circuit: CircuitView; model:
           ))}
         </div>
       )}
+      <ChannelCountsStrip channel={channel} onChannel={setChannel} />
       {error && <div class="error">{error}</div>}
       {data && (
         <div class="embed-grid">
@@ -81,38 +83,11 @@ export function EmbeddingView({ circuit, model }: { circuit: CircuitView; model:
               </tbody>
             </table>
           ))}
-          <div>
-            <h5>
-              distribution of wte[:, {channel}]{" "}
-              <span class="muted small">
-                ({data.nonzero} nonzero of {model.vocab})
-              </span>
-            </h5>
-            <svg width={300} height={140} xmlns="http://www.w3.org/2000/svg">
-              {data.counts.map((c, i) => {
-                const h = c > 0 ? 6 + (Math.log1p(c) / Math.log1p(maxCount)) * 104 : 0;
-                return (
-                  <rect
-                    key={i}
-                    x={i * (300 / data.counts.length)}
-                    y={114 - h}
-                    width={300 / data.counts.length - 1}
-                    height={h}
-                    fill="#805ad5"
-                    opacity={0.8}
-                  >
-                    <title>{`${fmtNum(data.edges[i])} … ${fmtNum(data.edges[i + 1])}: ${c}`}</title>
-                  </rect>
-                );
-              })}
-              <text x={0} y={132} font-size={10} fill="#718096">
-                {fmtNum(data.edges[0])}
-              </text>
-              <text x={300} y={132} font-size={10} fill="#718096" text-anchor="end">
-                {fmtNum(data.edges[data.edges.length - 1])}
-              </text>
-            </svg>
-          </div>
+          <Histogram
+            edges={data.edges}
+            counts={data.counts}
+            title={`distribution of wte[:, ${channel}] (${data.nonzero} nonzero of ${model.vocab})`}
+          />
         </div>
       )}
     </section>

@@ -1,4 +1,11 @@
-/** Number formatting shared by the views. */
+/** Number and name formatting shared by the views (pure: no DOM, so Node tests can import it). */
+
+/** A circuit file's name without its directory or `.json`: the stem of every file the viewer saves. */
+export const baseName = (file: string) =>
+  file
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/\.json$/, "");
 
 export function fmtLoss(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return "–";
@@ -21,4 +28,14 @@ export function showToken(text: string): string {
 /** Text of a token inside running text: spaces kept, a newline shown as ⏎ (the line break follows). */
 export function inlineToken(text: string): string {
   return text.replace(/\n/g, "⏎").replace(/\t/g, "    ");
+}
+
+/** A token's text for a one-line input: backslash, newline, tab and carriage return written as \\ \n \t \r. */
+export function escapeToken(text: string): string {
+  return text.replace(/[\\\n\t\r]/g, (c) => ({ "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r" })[c]!);
+}
+
+/** The inverse of escapeToken: \n, \t, \r and \\ become the characters; any other backslash stays. */
+export function unescapeToken(text: string): string {
+  return text.replace(/\\([\\ntr])/g, (_, c: string) => ({ "\\": "\\", n: "\n", t: "\t", r: "\r" })[c]!);
 }

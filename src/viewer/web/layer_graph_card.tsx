@@ -1,40 +1,22 @@
-import { useRef } from "preact/hooks";
-import type { CircuitView, ModelInfo } from "../api_types.js";
-import { baseName, downloadSvg } from "./downloads.js";
+import { FINAL_RESID } from "../node_locations.js";
 import { fmtLoss } from "./format.js";
+import { exportLayerSvg } from "./graph_export.js";
 import { LayerGraph } from "./graph.js";
+import { GraphToolbar } from "./graph_toolbar.js";
 import { sublayerDelta, sublayerNodeCount } from "./sublayer_summary.js";
+import { useTools } from "./use_graph_tools.js";
 
 export interface LayerGraphCardProps {
-  circuit: CircuitView;
-  model: ModelInfo;
-  /** The model's sublayers, one pill each. */
+  /** The model's sublayers, one pill each (final_resid gets one more). */
   subs: string[];
   sublayer?: string;
-  disabledNodes: ReadonlySet<string>;
-  disabledEdges: ReadonlySet<string>;
-  selectedNode?: string;
-  selectedEdge?: string;
   onSublayer: (sublayer: string) => void;
-  onNode: (key: string) => void;
-  onEdge: (key: string) => void;
 }
 
-/** One sublayer's circuit nodes and edges, the pills that pick the sublayer, and an SVG export. */
-export function LayerGraphCard({
-  circuit,
-  model,
-  subs,
-  sublayer,
-  disabledNodes,
-  disabledEdges,
-  selectedNode,
-  selectedEdge,
-  onSublayer,
-  onNode,
-  onEdge,
-}: LayerGraphCardProps) {
-  const svgRef = useRef<SVGSVGElement>(null);
+/** One sublayer's circuit nodes and edges, the pills that pick the sublayer, the graph tools and exports. */
+export function LayerGraphCard({ subs, sublayer, onSublayer }: LayerGraphCardProps) {
+  const t = useTools();
+  const circuit = t.circuit;
   return (
     <section class="card">
       <header class="card-head">
@@ -55,16 +37,18 @@ export function LayerGraphCard({
           <button
             class="ghost"
             data-action="export-svg"
-            onClick={() => downloadSvg(`${baseName(circuit.file)}-${sublayer}.svg`, svgRef.current)}
+            disabled={!sublayer}
+            onClick={() => sublayer && exportLayerSvg(t, sublayer)}
           >
             Export SVG
           </button>
         </div>
       </header>
       <div class="sublayer-pills">
-        {subs.map((s) => {
-          const n = sublayerNodeCount(circuit, s);
-          const d = sublayerDelta(circuit, s);
+        {[...subs, FINAL_RESID].map((s) => {
+          const n =
+            s === FINAL_RESID ? (circuit.nodes[FINAL_RESID] ?? []).length : sublayerNodeCount(circuit, s);
+          const d = s === FINAL_RESID ? undefined : sublayerDelta(circuit, s);
           return (
             <button
               key={s}
@@ -72,26 +56,15 @@ export function LayerGraphCard({
               data-sublayer={s}
               onClick={() => onSublayer(s)}
             >
-              {s}
+              {s === FINAL_RESID ? "final" : s}
               <span class="n">{n}</span>
               {d !== undefined && <span class="d">Δ {fmtLoss(d)}</span>}
             </button>
           );
         })}
       </div>
-      <div class="scroll">
-        {sublayer && (
-          <LayerGraph
-            circuit={circuit}
-            sublayer={sublayer}
-            model={model}
-            state={{ disabledNodes, disabledEdges, selectedNode, selectedEdge }}
-            onNode={onNode}
-            onEdge={onEdge}
-            svgRef={svgRef}
-          />
-        )}
-      </div>
+      <GraphToolbar tools={t} />
+      {sublayer && <LayerGraph tools={t} sublayer={sublayer} />}
     </section>
   );
 }

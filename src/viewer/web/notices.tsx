@@ -1,4 +1,5 @@
 import type { CircuitEntry, SessionInfo } from "../api_types.js";
+import { bestReached } from "../circuit_choice.js";
 
 /** Shown instead of the page when the session cannot be loaded. */
 export function Fatal({ message }: { message: string }) {
@@ -10,12 +11,25 @@ export function Fatal({ message }: { message: string }) {
   );
 }
 
-/** Problems with the model or the sample source: the viewer still works, with less to show. */
-export function Notices({ session }: { session: SessionInfo }) {
+/**
+ * Problems with the model or the sample source (the viewer still works, with less to show), and a plain
+ * word when no circuit given reaches its target: on the circuit tabs only (`circuitTab`), since the
+ * study and trajectory pages are not about the circuit files the word is about.
+ */
+export function Notices({ session, circuitTab }: { session: SessionInfo; circuitTab: boolean }) {
   const notes = [session.modelError, session.samplesError].filter((n): n is string => !!n);
-  if (notes.length === 0) return null;
+  const readable = session.circuits.filter((c) => !c.error);
+  const noneReached = circuitTab && readable.length > 0 && !bestReached(session.circuits);
+  if (notes.length === 0 && !noneReached) return null;
   return (
     <div class="notices">
+      {noneReached && (
+        <div class="notice bad" data-notice="none-reached">
+          {readable.length === 1 ? "The circuit does not reach" : "None of the circuits reaches"} its target
+          loss (uncalibrated task loss on the test split, or on the file&apos;s own pairs where it cannot be
+          re-evaluated).
+        </div>
+      )}
       {notes.map((n) => (
         <div key={n} class="notice">
           {n}
@@ -43,7 +57,7 @@ export function CircuitProblems({ session, entry, circuitError }: CircuitProblem
           <p class="mono">{circuitError ?? entry?.error}</p>
         </div>
       )}
-      {session.circuits.length === 0 && (
+      {session.circuits.length === 0 && !session.study && !session.trajectory && (
         <div class="card error-card">
           <h3>No circuit files</h3>
           <p>

@@ -1,6 +1,7 @@
 import type { Ref } from "preact";
 import type { CircuitView, ModelInfo } from "../api_types.js";
 import { FINAL_RESID, nodeKey } from "../node_locations.js";
+import { residualKey, type CircuitPath } from "./circuit_paths.js";
 import { fmtLoss } from "./format.js";
 import { sublayerDelta, sublayerNodeCount, sublayers } from "./sublayer_summary.js";
 
@@ -12,7 +13,13 @@ export interface OverviewProps {
   model: ModelInfo;
   disabledNodes: ReadonlySet<string>;
   current?: string;
+  /** The selected node, ringed. */
+  selectedNode?: string;
+  /** The path view: its residual links and nodes are highlighted, the rest fades. */
+  path?: CircuitPath;
   onOpen: (sublayer: string) => void;
+  /** A dot selects its node (act_in / final_resid reads, resid_delta writes). */
+  onSelect: (key: string) => void;
   svgRef?: Ref<SVGSVGElement>;
 }
 
@@ -21,13 +28,15 @@ export interface OverviewProps {
  * residual channels it reads (act_in, left dots) and writes (resid_delta, right dots), linked from each
  * write to every later read of the same channel.
  */
-export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRef }: OverviewProps) {
+export function Overview(p: OverviewProps) {
+  const { circuit, model, disabledNodes, current, onOpen, onSelect, svgRef, path, selectedNode } = p;
   const subs = [...sublayers(model), FINAL_RESID];
   const COLW = Math.max(110, Math.min(180, 900 / subs.length));
   const reads = (s: string) =>
     s === FINAL_RESID ? (circuit.nodes[FINAL_RESID] ?? []) : (circuit.nodes[`${s}.act_in`] ?? []);
   const writes = (s: string) => (s === FINAL_RESID ? [] : (circuit.nodes[`${s}.resid_delta`] ?? []));
   const readLoc = (s: string) => (s === FINAL_RESID ? FINAL_RESID : `${s}.act_in`);
+  const readSets = new Map(subs.map((s) => [s, new Set(reads(s))]));
   const channels = new Set<number>();
   for (const s of subs) for (const c of [...reads(s), ...writes(s)]) if (c < model.dModel) channels.add(c);
   const sorted = [...channels].sort((a, b) => a - b);
@@ -37,13 +46,24 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
   const h = HEAD + 34 + Math.max(1, sorted.length) * dy + 24;
   const xOf = (i: number) => LEFT + i * COLW + COLW / 2;
   const maxDelta = Math.max(1e-9, ...subs.map((s) => sublayerDelta(circuit, s) ?? 0));
-  const links: { x1: number; x2: number; y: number; span: number; key: string; off: boolean }[] = [];
+  const links: {
+    x1: number;
+    x2: number;
+    y: number;
+    span: number;
+    key: string;
+    off: boolean;
+    onPath: boolean;
+  }[] = [];
   subs.forEach((s, i) => {
     for (const c of writes(s)) {
       if (!yOf.has(c)) continue;
       for (let j = i + 1; j < subs.length; j++)
-        if (reads(subs[j]).includes(c))
+        if (readSets.get(subs[j])!.has(c))
           links.push({
+            onPath:
+              path?.links.has(residualKey(nodeKey(`${s}.resid_delta`, c), nodeKey(readLoc(subs[j]), c))) ??
+              false,
             x1: xOf(i) + 16,
             x2: xOf(j) - 16,
             y: yOf.get(c)!,
@@ -55,6 +75,7 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
           });
     }
   });
+  const dotState = { disabledNodes, path, selectedNode, onSelect };
   return (
     <svg
       ref={svgRef}
@@ -63,6 +84,7 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
       width={w}
       height={h}
       viewBox={`0 0 ${w} ${h}`}
+      style={{ maxWidth: "100%", height: "auto" }}
       font-family="Inter, system-ui, sans-serif"
     >
       <rect x={0} y={0} width={w} height={h} fill="#ffffff" />
@@ -81,13 +103,7 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
         const active = current === s;
         const t = delta !== undefined ? Math.max(0, delta) / maxDelta : 0;
         return (
-          <g
-            key={s}
-            class="overview-col"
-            data-sublayer={s}
-            cursor={s === FINAL_RESID ? "default" : "pointer"}
-            onClick={() => s !== FINAL_RESID && onOpen(s)}
-          >
+          <g key={s} class="overview-col" data-sublayer={s} cursor="pointer" onClick={() => onOpen(s)}>
             <rect
               x={x - COLW / 2 + 6}
               y={8}
@@ -123,9 +139,9 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
             key={l.key}
             d={`M${l.x1},${l.y} C${l.x1 + 30},${l.y - bulge} ${l.x2 - 30},${l.y - bulge} ${l.x2},${l.y}`}
             fill="none"
-            stroke={l.off ? "#cbd5e0" : "#3182ce"}
-            stroke-opacity={l.off ? 0.6 : 0.45}
-            stroke-width={1.8}
+            stroke={l.off ? "#cbd5e0" : l.onPath ? "#dd6b20" : "#3182ce"}
+            stroke-opacity={path && !l.onPath ? 0.12 : l.off ? 0.6 : l.onPath ? 0.9 : 0.45}
+            stroke-width={l.onPath ? 2.6 : 1.8}
             stroke-dasharray={l.off ? "3 3" : undefined}
             pointer-events="none"
           />
@@ -138,32 +154,75 @@ export function Overview({ circuit, model, disabledNodes, current, onOpen, svgRe
             {reads(s)
               .filter((c) => yOf.has(c))
               .map((c) => (
-                <circle
+                <Dot
                   key={`r${c}`}
-                  cx={x - 16}
-                  cy={yOf.get(c)}
-                  r={4}
-                  fill={disabledNodes.has(nodeKey(readLoc(s), c)) ? "#cbd5e0" : "#2f855a"}
-                >
-                  <title>{`${readLoc(s)}[${c}] (reads residual channel ${c})`}</title>
-                </circle>
+                  nodeKey={nodeKey(readLoc(s), c)}
+                  x={x - 16}
+                  y={yOf.get(c)!}
+                  colour="#2f855a"
+                  title={`${readLoc(s)}[${c}] (reads residual channel ${c})`}
+                  {...dotState}
+                />
               ))}
             {writes(s)
               .filter((c) => yOf.has(c))
               .map((c) => (
-                <circle
+                <Dot
                   key={`w${c}`}
-                  cx={x + 16}
-                  cy={yOf.get(c)}
-                  r={4}
-                  fill={disabledNodes.has(nodeKey(`${s}.resid_delta`, c)) ? "#cbd5e0" : "#c05621"}
-                >
-                  <title>{`${s}.resid_delta[${c}] (writes residual channel ${c})`}</title>
-                </circle>
+                  nodeKey={nodeKey(`${s}.resid_delta`, c)}
+                  x={x + 16}
+                  y={yOf.get(c)!}
+                  colour="#c05621"
+                  title={`${s}.resid_delta[${c}] (writes residual channel ${c})`}
+                  {...dotState}
+                />
               ))}
           </g>
         );
       })}
     </svg>
+  );
+}
+
+interface DotProps {
+  nodeKey: string;
+  x: number;
+  y: number;
+  colour: string;
+  title: string;
+  disabledNodes: ReadonlySet<string>;
+  path?: CircuitPath;
+  selectedNode?: string;
+  onSelect: (key: string) => void;
+}
+
+/** One residual read or write; clicking it selects that node (and not only its column). */
+function Dot(p: DotProps) {
+  const off = p.disabledNodes.has(p.nodeKey);
+  const selected = p.selectedNode === p.nodeKey;
+  const onPath = p.path?.nodes.has(p.nodeKey) ?? false;
+  return (
+    <g
+      class="overview-dot"
+      data-node={p.nodeKey}
+      cursor="pointer"
+      onClick={(e) => {
+        e.stopPropagation();
+        p.onSelect(p.nodeKey);
+      }}
+    >
+      <circle cx={p.x} cy={p.y} r={8} fill="transparent" />
+      {selected && <circle cx={p.x} cy={p.y} r={7} fill="none" stroke="#dd6b20" stroke-width={2} />}
+      <circle
+        cx={p.x}
+        cy={p.y}
+        r={onPath ? 5 : 4}
+        fill={off ? "#cbd5e0" : p.colour}
+        opacity={p.path && !onPath ? 0.3 : 1}
+        stroke={onPath ? "#dd6b20" : undefined}
+        stroke-width={onPath ? 1.5 : undefined}
+      />
+      <title>{p.title}</title>
+    </g>
   );
 }

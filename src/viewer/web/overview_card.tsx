@@ -1,19 +1,18 @@
 import { useRef } from "preact/hooks";
-import type { CircuitView, ModelInfo } from "../api_types.js";
 import { baseName, downloadSvg } from "./downloads.js";
 import { Overview } from "./overview.js";
+import { useTools } from "./use_graph_tools.js";
 
 export interface OverviewCardProps {
-  circuit: CircuitView;
-  model: ModelInfo;
-  disabledNodes: ReadonlySet<string>;
   /** The sublayer the layer graph shows, marked in the overview. */
   sublayer?: string;
   onOpen: (sublayer: string) => void;
 }
 
 /** The circuit across layers, with its legend and an SVG download. */
-export function OverviewCard({ circuit, model, disabledNodes, sublayer, onOpen }: OverviewCardProps) {
+export function OverviewCard({ sublayer, onOpen }: OverviewCardProps) {
+  const t = useTools();
+  const circuit = t.circuit;
   const svgRef = useRef<SVGSVGElement>(null);
   return (
     <section class="card">
@@ -43,10 +42,13 @@ export function OverviewCard({ circuit, model, disabledNodes, sublayer, onOpen }
       <div class="scroll">
         <Overview
           circuit={circuit}
-          model={model}
-          disabledNodes={disabledNodes}
+          model={t.model}
+          disabledNodes={t.disabledNodes}
           current={sublayer}
+          selectedNode={t.selectedNode}
+          path={t.path}
           onOpen={onOpen}
+          onSelect={t.selectNode}
           svgRef={svgRef}
         />
       </div>

@@ -1,5 +1,6 @@
-import type { CircuitView, SessionInfo } from "../api_types.js";
-import { baseName } from "./downloads.js";
+import type { CircuitEntry, CircuitView, SessionInfo } from "../api_types.js";
+import { entryReached, groupByTask } from "../circuit_choice.js";
+import { baseName } from "./format.js";
 import type { Tab } from "./use_viewer_state.js";
 
 const TAB_LABELS: Record<Tab, string> = {
@@ -7,7 +8,21 @@ const TAB_LABELS: Record<Tab, string> = {
   sweep: "Loss vs size",
   embedding: "Embeddings",
   task: "Task",
+  model: "Model",
+  study: "Study",
+  trajectory: "Trajectory",
 };
+
+/** The circuit's tabs when there are circuits, and the study and trajectory pages when given. */
+function visibleTabs(session: SessionInfo): Tab[] {
+  const circuitTabs: Tab[] =
+    session.circuits.length > 0 ? ["circuit", "sweep", "embedding", "task", "model"] : [];
+  return [
+    ...circuitTabs,
+    ...(session.study ? ["study" as const] : []),
+    ...(session.trajectory ? ["trajectory" as const] : []),
+  ];
+}
 
 export interface TopBarProps {
   session: SessionInfo;
@@ -31,17 +46,25 @@ export function TopBar({ session, circuitId, circuit, tab, onCircuit, onTab }: T
           value={circuitId}
           onChange={(e) => onCircuit(Number((e.target as HTMLSelectElement).value))}
         >
-          {session.circuits.map((c) => (
-            <option key={c.id} value={c.id}>
-              {baseName(c.file)}
-              {c.error ? " (unreadable)" : ` · ${c.nodes} nodes`}
-            </option>
+          {groupByTask(session.circuits).map((g) => (
+            <optgroup key={g.task} label={g.task === "unreadable files" ? g.task : `task ${g.task}`}>
+              {g.circuits.map((c) => (
+                <option
+                  key={c.id}
+                  value={c.id}
+                  data-reached={String(entryReached(c) ?? "unreadable")}
+                  data-task={c.taskName}
+                >
+                  {entryLabel(c)}
+                </option>
+              ))}
+            </optgroup>
           ))}
         </select>
       )}
       {circuit && <CircuitBadges circuit={circuit} />}
       <nav class="tabs">
-        {(["circuit", "sweep", "embedding", "task"] as Tab[]).map((t) => (
+        {visibleTabs(session).map((t) => (
           <button key={t} class={tab === t ? "active" : ""} onClick={() => onTab(t)} data-tab={t}>
             {TAB_LABELS[t]}
           </button>
@@ -77,4 +100,13 @@ function CircuitBadges({ circuit }: { circuit: CircuitView }) {
       )}
     </div>
   );
+}
+
+/** One selector line: file, size, and reached state (whole-model circuits that miss the target say so). */
+function entryLabel(c: CircuitEntry): string {
+  if (c.error) return `${baseName(c.file)} (unreadable)`;
+  const reached = entryReached(c);
+  const state = reached ? "reached" : c.wholeModel ? "NOT reached (whole model kept)" : "NOT reached";
+  const where = c.headline ? "" : " (file)";
+  return `${baseName(c.file)} · ${c.nodes} nodes · ${c.edges} edges · ${state}${where}`;
 }

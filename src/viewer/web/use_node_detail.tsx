@@ -19,6 +19,8 @@ export interface NodeDetailState {
   loading: boolean;
   /** Forgets the detail shown, so another node's panel does not show this one's. */
   clear: () => void;
+  /** The last detail fetched per node, for hover cards (mean and top snippet do not depend on edits). */
+  known: ReadonlyMap<string, NodeDetail>;
 }
 
 /** The selected node's connections and activations, fetched again whenever the edits change. */
@@ -34,6 +36,7 @@ export function useNodeDetail({
   const [loading, setLoading] = useState(false);
   // Only the latest request's answer is shown; an older one arriving late is dropped.
   const latest = useRef(0);
+  const known = useRef(new Map<string, NodeDetail>());
 
   useEffect(() => {
     if (!circuit || !nodeKey) return;
@@ -43,6 +46,7 @@ export function useNodeDetail({
     setError(undefined);
     api<NodeDetail>("node", { ...edits(), loc: k.loc, index: k.index }).then(
       (d) => {
+        known.current.set(nodeKey, d);
         if (seq !== latest.current) return;
         setDetail(d);
         setLoading(false);
@@ -55,5 +59,8 @@ export function useNodeDetail({
     );
   }, [circuit, nodeKey, disabledNodes, disabledEdges]);
 
-  return { detail, error, loading, clear: () => setDetail(undefined) };
+  // Another circuit's details do not describe this one's nodes.
+  useEffect(() => known.current.clear(), [circuit]);
+
+  return { detail, error, loading, clear: () => setDetail(undefined), known: known.current };
 }

@@ -1,13 +1,17 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CircuitView, Edits, ModelInfo, SessionInfo } from "../api_types.js";
-import { parseNodeKey, sublayerOf } from "../node_locations.js";
+import { FINAL_RESID, parseNodeKey, sublayerOf } from "../node_locations.js";
 import { api, download } from "./api.js";
 import { baseName } from "./downloads.js";
+import { initialCircuit } from "../circuit_choice.js";
 import { defaultSublayer, sublayers } from "./sublayer_summary.js";
+import { takeUrlView, urlCircuit } from "./url_state.js";
 import { useLiveEvaluation, type LiveEvaluation } from "./use_live_evaluation.js";
 import { useNodeDetail, type NodeDetailState } from "./use_node_detail.js";
 
-export type Tab = "circuit" | "sweep" | "embedding" | "task";
+/** The circuit's tabs, the model's (training metrics, wpe), and the pages of --study and --trajectory. */
+export type Tab = "circuit" | "sweep" | "embedding" | "task" | "model" | "study" | "trajectory";
+const TABS: readonly Tab[] = ["circuit", "sweep", "embedding", "task", "model", "study", "trajectory"];
 
 /** Everything the panels share: the session, the open circuit, the user's edits and selection. */
 export interface ViewerState {
@@ -60,13 +64,15 @@ export function useViewerState(): ViewerState {
   const [disabledEdges, setDisabledEdges] = useState<ReadonlySet<string>>(new Set());
   const [selectedNode, setSelectedNode] = useState<string>();
   const [selectedEdge, setSelectedEdge] = useState<string>();
+  const urlSublayer = useRef<string | undefined>(undefined);
 
   useEffect(() => {
     api<SessionInfo>("session").then(
       (s) => {
         setSession(s);
-        const ok = s.circuits.find((c) => !c.error);
-        setCircuitId(ok?.id ?? s.circuits[0]?.id);
+        // A study or trajectory given without circuit files opens on its page.
+        if (s.circuits.length === 0 && (s.study || s.trajectory)) setTab(s.study ? "study" : "trajectory");
+        setCircuitId(urlCircuit(s.circuits.map((c) => c.id)) ?? initialCircuit(s.circuits));
       },
       (e: Error) => setFatal(e.message),
     );
@@ -77,17 +83,21 @@ export function useViewerState(): ViewerState {
     if (circuitId === undefined) return;
     setCircuit(undefined);
     setCircuitError(undefined);
-    setDisabledNodes(new Set());
-    setDisabledEdges(new Set());
-    setSelectedNode(undefined);
-    setSelectedEdge(undefined);
+    // A link's view (url_state.tsx) is restored once, for the circuit it names.
+    const fromUrl = takeUrlView(circuitId, "state");
+    urlSublayer.current = fromUrl?.sublayer;
+    if (fromUrl?.tab && TABS.includes(fromUrl.tab as Tab)) setTab(fromUrl.tab as Tab);
+    setDisabledNodes(new Set(fromUrl?.off));
+    setDisabledEdges(new Set(fromUrl?.edgesOff));
+    setSelectedNode(fromUrl?.node);
+    setSelectedEdge(fromUrl?.edge);
     api<CircuitView>(`circuit/${circuitId}`).then(setCircuit, (e: Error) => setCircuitError(e.message));
   }, [circuitId]);
 
   const model = session?.model;
   const subs = useMemo(() => (model ? sublayers(model) : []), [model]);
   useEffect(() => {
-    if (circuit && subs.length > 0) setSublayer(defaultSublayer(circuit, subs));
+    if (circuit && subs.length > 0) setSublayer(urlSublayer.current ?? defaultSublayer(circuit, subs));
   }, [circuit, subs]);
 
   const edits = (): Edits => ({
@@ -121,8 +131,8 @@ export function useViewerState(): ViewerState {
       setSelectedEdge(undefined);
       if (key !== selectedNode) node.clear();
       setSelectedNode(key);
-      const sub = sublayerOf(parseNodeKey(key)!.loc);
-      if (sub) setSublayer(sub);
+      const loc = parseNodeKey(key)!.loc;
+      setSublayer(loc === FINAL_RESID ? FINAL_RESID : (sublayerOf(loc) ?? sublayer));
     },
     selectEdge: (key) => {
       setSelectedNode(undefined);

@@ -1,0 +1,43 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { findCircuitModel, findCircuitTask } from "../../src/circuit/circuit_model.js";
+import { readCircuit } from "../../src/circuit/read.js";
+
+// The circuits shipped in models/default/circuits/ (pruned with `csp prune --model models/default --task
+// models/default/tasks/T.jsonl --out models/default/circuits/T.json`) must open as shipped (issue #14):
+// from any working directory, without --model or --task.
+const SHIPPED = resolve("models/default/circuits");
+const elsewhere = mkdtempSync(join(tmpdir(), "csp-shipped-"));
+const cwd = process.cwd();
+
+afterAll(() => {
+  process.chdir(cwd);
+  rmSync(elsewhere, { recursive: true, force: true });
+});
+
+describe("the shipped circuits", () => {
+  const files = readdirSync(SHIPPED).filter((f) => f.endsWith(".json"));
+
+  it("are the three demo tasks', each reached", () => {
+    expect(files.sort()).toEqual(["indent_for.json", "var_if.json", "while_return_true.json"]);
+    for (const f of files) expect(readCircuit(join(SHIPPED, f)).reached).toBe(true);
+  });
+
+  it("find the bundled model and their task files from another working directory", () => {
+    process.chdir(elsewhere);
+    try {
+      for (const f of files) {
+        const path = join(SHIPPED, f);
+        const circuit = readCircuit(path);
+        expect(findCircuitModel(circuit, path).dir).toBe(join(SHIPPED, ".."));
+        expect(findCircuitTask(circuit, path)).toBe(
+          join(SHIPPED, "..", "tasks", f.replace(".json", ".jsonl")),
+        );
+      }
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
