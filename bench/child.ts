@@ -1,5 +1,5 @@
 // Our side of one benchmark measurement, in its own process so that its peak RSS is its own:
-//   node dist/bench/child.js inference|hooks|train-step|train-run SPEC.json
+//   node dist/bench/child.js inference|hooks|train-step|train-run|peaks|prune-setup|prune-step|prune-run SPEC.json
 // The spec formats are in bench/common/specs.ts; bench/torch/*.py read the same specs.
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../src/io/atomic.js";
@@ -19,6 +19,9 @@ import {
 import { median, peakRssBytes } from "./common/stats.js";
 import { OURS_INFERENCE } from "./ours/inference.js";
 import { oursTrainers, type OursTraining } from "./ours/training.js";
+import { measurePeaks } from "./peaks.js";
+import { pruneRun, pruneSetup, pruneStep } from "./prune_child.js";
+import type { PruneRunSpec, PruneSetupSpec, PruneStepSpec } from "./common/prune_specs.js";
 
 function ownPeakRss(): number | null {
   try {
@@ -170,13 +173,21 @@ function trainRun(spec: TrainRunSpec): TrainRunResult {
 function main(): void {
   const [task, specPath] = process.argv.slice(2);
   if (!task || !specPath)
-    throw new Error("usage: node dist/bench/child.js inference|hooks|train-step|train-run SPEC.json");
+    throw new Error(
+      "usage: node dist/bench/child.js inference|hooks|train-step|train-run|peaks|prune-setup|prune-step|prune-run SPEC.json",
+    );
   const spec = JSON.parse(readFileSync(specPath, "utf8")) as { out: string };
   let result: object;
   if (task === "inference") result = inference(spec as InferenceSpec);
   else if (task === "hooks") result = hooks(spec as HooksSpec);
   else if (task === "train-step") result = trainStep(spec as TrainStepSpec);
   else if (task === "train-run") result = trainRun(spec as TrainRunSpec);
+  else if (task === "peaks") {
+    const p = spec as unknown as { threads: number; quick?: boolean };
+    result = measurePeaks(p.threads, p.quick ?? false);
+  } else if (task === "prune-setup") result = pruneSetup(spec as PruneSetupSpec);
+  else if (task === "prune-step") result = pruneStep(spec as PruneStepSpec);
+  else if (task === "prune-run") result = pruneRun(spec as PruneRunSpec);
   else throw new Error(`unknown task "${task}"`);
   // Which build of the addon ran (CSP_ADDON_MARCH picks it): run-all checks it is the one it asked for.
   const build = nativeBuild();

@@ -1,4 +1,5 @@
 import type { TrainConfig } from "../src/train/train_config.js";
+import type { PlantedShape } from "./common/prune_specs.js";
 
 /**
  * The model and run shapes the benchmark measures. Model configs use the reference GPTConfig field
@@ -144,4 +145,62 @@ export const TRAINING_QUICK: TrainingSetup = {
   stepTimed: 3,
   evalEvery: 4,
   valWindows: 8,
+};
+
+/** The pruning benchmark: a planted-circuit model (src/prune/synthetic.ts) and csp prune's defaults. */
+export interface PruneSetup {
+  label: string;
+  model: PlantedShape;
+  /** Task pairs written (the first `trainPairs` are the prune run's training pairs). */
+  pairs: { count: number; minLen: number; maxLen: number; seed: number };
+  trainPairs: number;
+  means: { count: number; length: number; seed: number };
+  /** Mask-training step timing: steps run first, steps timed (pairs per step: csp prune's default). */
+  stepWarmup: number;
+  stepTimed: number;
+  /** The whole prune runs with the default mask steps when its estimate (step time × steps × 1.5) is at most this. */
+  fullRunMaxSeconds: number;
+  /** Otherwise a bounded run with this many mask steps (every other phase as the defaults say). */
+  boundedMaskSteps: number;
+}
+
+/**
+ * csp_yolo2's shape (8 layers, d_model 2048, 128 heads × 16, d_mlp 8192, vocab 2048, AbsTopK 0.25)
+ * with noise weights at the released matrices' density (1/1024). The planted model has no sink,
+ * positional embedding or bigram table (plantedModel's architecture).
+ */
+export const PRUNE_FULL: PruneSetup = {
+  label:
+    "csp_yolo2 shape (8 layers, d_model 2048, d_mlp 8192, 128 heads × 16), planted circuit, weights 1/1024",
+  model: {
+    nLayer: 8,
+    dModel: 2048,
+    nHead: 128,
+    dHead: 16,
+    dMlp: 8192,
+    vocab: 2048,
+    blockSize: 64,
+    afrac: 0.25,
+    noiseDensity: 1 / 1024,
+    noiseScale: 0.3,
+    logitGain: 1,
+    seed: 1,
+  },
+  pairs: { count: 256, minLen: 24, maxLen: 64, seed: 2 },
+  trainPairs: 256,
+  means: { count: 64, length: 64, seed: 3 },
+  stepWarmup: 1,
+  stepTimed: 2,
+  fullRunMaxSeconds: 900,
+  boundedMaskSteps: 20,
+};
+
+export const PRUNE_QUICK: PruneSetup = {
+  ...PRUNE_FULL,
+  label: "planted circuit, 2 layers, d_model 256, d_mlp 1024, 16 heads × 16, weights 1/16 (quick)",
+  model: { ...PRUNE_FULL.model, nLayer: 2, dModel: 256, nHead: 16, dMlp: 1024, noiseDensity: 1 / 16 },
+  pairs: { ...PRUNE_FULL.pairs, count: 64 },
+  trainPairs: 64,
+  fullRunMaxSeconds: 0,
+  boundedMaskSteps: 10,
 };

@@ -14,6 +14,9 @@ import type {
   InferenceSpec,
 } from "./common/specs.js";
 import { maxAbsDiff } from "./common/stats.js";
+import { maxDiffBeforeTie } from "./common/near_tie.js";
+import { inferenceFloor } from "./floor.js";
+import type { MachinePeaks } from "./peaks.js";
 import { denseBytes, generateWeights, writeWeightsCheckpoint } from "./weights.js";
 
 /** The model directory and inputs that both sides load: generated once, shared by inference and memory. */
@@ -102,6 +105,8 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
   const section: InferenceSection = {
     ...missing("speedup", "not measured"),
     ...missing("max_logit_diff", "not measured"),
+    ...missing("max_logit_diff_before_tie", "not measured"),
+    ...missing("vs_floor", "not measured"),
     setup: {
       model: setup.label,
       batch: setup.batch,
@@ -137,6 +142,7 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
     const reason = `our side failed: ${errorLine(e)}`;
     return { ...section, ...missing("speedup", reason), ...missing("max_logit_diff", reason) };
   }
+  addFloor(ctx, a, section, dir);
   if (ctx.torchUnavailable) {
     return {
       ...section,
@@ -168,6 +174,10 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
   section.first_position_over_1e4 =
     section.positions_over_1e4 > 0 ? perPosition.findIndex((d) => !(d <= 1e-4)) : null;
   if (!(maxDiff <= 1e-4)) section.diagnosis = diagnose(ctx, a, dir, section);
+  const beforeTie = maxDiffBeforeTie(perPosition, section.diagnosis);
+  section.max_logit_diff_before_tie = beforeTie.value;
+  section.max_logit_diff_before_tie_reason = beforeTie.reason;
+  section.tie_position = beforeTie.tiePosition;
   const speedup = section.torch.medianSeconds / ours.medianSeconds;
   section.speedup_cpu = section.torch.medianCpuSeconds / ours.medianCpuSeconds;
   return {
@@ -178,6 +188,45 @@ export function runInferenceBench(ctx: BenchContext, a: InferenceAssets): Infere
       ? { max_logit_diff: maxDiff, max_logit_diff_reason: undefined }
       : missing("max_logit_diff", "a logit is NaN on one side")),
   };
+}
+
+/**
+ * The machine's floor for this forward (bench/floor.ts) from the GEMM peak and read bandwidth measured
+ * on this build in its own child, and ours against it: inference.floor_ms, inference.vs_floor.
+ */
+function addFloor(ctx: BenchContext, a: InferenceAssets, section: InferenceSection, dir: string): void {
+  try {
+    ctx.log(`  machine peaks (this build): dense GEMM and read bandwidth`);
+    const spec: { threads: number; quick: boolean; out: string } = {
+      threads: ctx.threads,
+      quick: ctx.quick,
+      out: join(dir, "peaks.json"),
+    };
+    const o = runOursChild<MachinePeaks>("peaks", spec, join(dir, "spec-peaks.json"), ctx.oursEnv);
+    noteChild(section, "peaks", o);
+    const m = a.setup.model as { n_layer: number; n_head: number; d_head: number; vocab_size: number };
+    const floor = inferenceFloor(
+      {
+        nLayer: m.n_layer,
+        nHead: m.n_head,
+        dHead: m.d_head,
+        vocab: m.vocab_size,
+        batch: a.setup.batch,
+        tokens: a.setup.tokens,
+        linearNonzeros: a.sparseMacsPerToken,
+      },
+      o.result,
+    );
+    section.floor = floor;
+    section.floor_ms = floor.floorSeconds * 1000;
+    section.vs_floor = section.ours!.medianSeconds / floor.floorSeconds;
+    section.vs_floor_reason = undefined;
+    ctx.log(
+      `  floor: ${section.floor_ms.toFixed(2)} ms (GEMM ${o.result.gemmGflops.toFixed(0)} GFLOP/s, read ${o.result.readGBs.toFixed(1)} GB/s); ours / floor = ${section.vs_floor.toFixed(1)}`,
+    );
+  } catch (e) {
+    Object.assign(section, missing("vs_floor", `the machine peaks failed: ${errorLine(e)}`));
+  }
 }
 
 /** max over the vocabulary of |a − b|, per position. */

@@ -3,6 +3,9 @@ import { join } from "node:path";
 import type { BenchResults, BuildResults, RunComparison, TrainingSection } from "./common/results.js";
 import type { EvalPoint } from "./common/specs.js";
 import { TRAINING_MODES, type SparseTrainingMode } from "./ours/training.js";
+
+/** Issue #12's per-step targets (× PyTorch dense+mask): fast mode ≥ 8×, exact mode ≥ 5×. */
+const STEP_TARGETS: Record<SparseTrainingMode, number> = { fast: 8, exact: 5 };
 import { benchSourceDir } from "./common/paths.js";
 import type { TrainingCost } from "./training.js";
 
@@ -16,7 +19,7 @@ function boundFlops(): number {
 export const PEAK_BYTES_PER_S = 30e9;
 
 /** The best native dense GEMM rate in bench/kernels_results.json (the kernel benchmark), if present. */
-export function measuredGemmPeak(path = join(benchSourceDir(), "kernels-results.json")): number | null {
+export function measuredGemmPeak(path = join(benchSourceDir(), "kernels_results.json")): number | null {
   if (!existsSync(path)) return null;
   try {
     const k = JSON.parse(readFileSync(path, "utf8")) as { dense?: { backend: string; bestGflops: number }[] };
@@ -110,8 +113,8 @@ export function renderResultsMarkdown(r: BenchResults): string {
       : `- Bounds below use 2 cores ≈ 200 GFLOP/s FMA peak and ≈ 30 GB/s memory.`,
   );
   const busy = builds.flatMap((b) =>
-    (["inference", "memory", "training"] as const).flatMap((name) =>
-      Object.entries(b[name].cpu_busy_before ?? {}).map(
+    (["inference", "memory", "training", "prune"] as const).flatMap((name) =>
+      Object.entries(b[name]?.cpu_busy_before ?? {}).map(
         ([k, v]) => [`${builds.length > 1 ? `${b.march} ` : ""}${name} ${k}`, v] as const,
       ),
     ),
@@ -141,13 +144,13 @@ export function renderResultsMarkdown(r: BenchResults): string {
   const setup = builds.map((b) => b.inference.setup).find((x) => x !== undefined);
   row(
     `inference speed, ${String(setup?.model ?? "")} forward ${setup?.batch ?? "?"}×${setup?.tokens ?? "?"}`,
-    "≥ 20× PyTorch dense",
+    "≥ 25× PyTorch dense",
     ({ inference: inf }) =>
       withStatus(
         inf.speedup === null
           ? `n/a (${inf.speedup_reason})`
           : `${fmt(inf.speedup)}× (ours: ${inf.ours_path}; CPU-time ratio ${times(inf.speedup_cpu)})`,
-        status(inf.speedup, (v) => v >= 20),
+        status(inf.speedup, (v) => v >= 25),
       ),
   );
   row("inference logits", "max abs diff ≤ 1e-4", ({ inference: inf }) =>
@@ -158,27 +161,45 @@ export function renderResultsMarkdown(r: BenchResults): string {
       status(inf.max_logit_diff, (v) => v <= 1e-4),
     ),
   );
+  row("inference logits before the first top-k near-tie", "max abs diff ≤ 1e-4", ({ inference: inf }) =>
+    withStatus(
+      inf.max_logit_diff_before_tie == null
+        ? `n/a (${inf.max_logit_diff_before_tie_reason ?? "not measured"})`
+        : `${fmt(inf.max_logit_diff_before_tie)}${inf.tie_position != null ? ` (positions 0..${inf.tie_position - 1})` : " (all positions: no near-tie)"}`,
+      status(inf.max_logit_diff_before_tie ?? null, (v) => v <= 1e-4),
+    ),
+  );
+  row("inference against the machine's floor", "≤ 3× the floor", ({ inference: inf }) =>
+    withStatus(
+      inf.vs_floor == null
+        ? `n/a (${inf.vs_floor_reason ?? "not measured"})`
+        : `${fmt(inf.vs_floor)}× (floor ${fmt(inf.floor_ms)} ms)`,
+      status(inf.vs_floor ?? null, (v) => v <= 3),
+    ),
+  );
   for (const mode of TRAINING_MODES) {
-    row(`training step, sparse mode "${mode}"`, "≥ 5× PyTorch dense+mask", ({ training: tr }) => {
+    // The issue's targets: fast mode (sparse work between dense refreshes) ≥ 8×, exact mode ≥ 5×.
+    const goal = STEP_TARGETS[mode];
+    row(`training step, sparse mode "${mode}"`, `≥ ${goal}× PyTorch dense+mask`, ({ training: tr }) => {
       const v = tr[`step_speedup_${mode}`];
       return withStatus(
         v === null
           ? `n/a (${tr[`step_speedup_${mode}_reason`]})`
           : `${fmt(v)}× (CPU-time ratio ${times(tr[`step_speedup_${mode}_cpu`])})`,
-        status(v, (x) => x >= 5),
+        status(v, (x) => x >= goal),
       );
     });
   }
   const def = builds.map((b) => b.training.default_mode).find((x) => x !== undefined);
   row(
     `whole run to equal validation loss${def ? `, default mode "${def}"` : ""}`,
-    "≤ 1/3 of PyTorch's time",
+    "≤ 1/4 of PyTorch's time",
     ({ training: tr }) =>
       withStatus(
         tr.run_time_ratio === null
           ? `n/a (${tr.run_time_ratio_reason})`
           : `${fmt(tr.run_time_ratio)}${tr.run ? ` (ours: ${tr.run.oursTrainer}; CPU-time ratio ${fmt(tr.run_time_ratio_cpu)})` : ""}`,
-        status(tr.run_time_ratio, (v) => v <= 1 / 3),
+        status(tr.run_time_ratio, (v) => v <= 1 / 4),
       ),
   );
   for (const mode of TRAINING_MODES.filter(
@@ -191,6 +212,36 @@ export function renderResultsMarkdown(r: BenchResults): string {
         : `${fmt(v)} (CPU-time ratio ${fmt(tr[`run_time_ratio_${mode}_cpu`])})`;
     });
   }
+  row(
+    `training tokens/s, ${builds.map((b) => b.training.throughput?.preset).find((x) => x) ?? "widest zoo preset"} over dense of the same shape${def ? ` (mode "${def}")` : ""}`,
+    "≥ 3×",
+    ({ training: tr }) =>
+      withStatus(
+        tr.sparse_vs_dense_throughput == null
+          ? `n/a (${tr.sparse_vs_dense_throughput_reason ?? "not measured"})`
+          : `${fmt(tr.sparse_vs_dense_throughput)}× (fast: ${times(tr.throughput?.ratio_fast)})`,
+        status(tr.sparse_vs_dense_throughput ?? null, (v) => v >= 3),
+      ),
+  );
+  row("pruning: one mask-training step", "≥ 5× PyTorch", ({ prune: pr }) =>
+    pr === undefined
+      ? "not measured"
+      : withStatus(
+          pr.step_ratio === null
+            ? `n/a (${pr.step_ratio_reason})`
+            : `${fmt(pr.step_ratio)}× (CPU-time ratio ${times(pr.step_ratio_cpu)})`,
+          status(pr.step_ratio, (v) => v >= 5),
+        ),
+  );
+  row("pruning: one run with the defaults, planted circuit", "≤ 600 s, recovered", ({ prune: pr }) =>
+    pr === undefined
+      ? "not measured"
+      : withStatus(
+          (pr.seconds === null ? `n/a (${pr.seconds_reason})` : `${fmt(pr.seconds, 0)} s`) +
+            `; recovered: ${pr.recovered === null ? "n/a" : pr.recovered ? "yes" : "no"}`,
+          pr.seconds === null ? "not measured" : status(pr.seconds, (v) => v <= 600 && pr.recovered === true),
+        ),
+  );
   row("peak memory, csp_yolo2 load + forward", "≤ 1/8 of dense fp32", ({ memory: mem }) =>
     withStatus(
       mem.ratio === null
@@ -206,6 +257,8 @@ export function renderResultsMarkdown(r: BenchResults): string {
   inferenceSection(primary, p, explained);
   trainingSection(primary, p, explained);
   memorySection(primary, p, explained);
+  throughputSection(primary, p, explained);
+  pruneSection(primary, p, explained);
   p("## Commands");
   p();
   p("```");
@@ -214,6 +267,7 @@ export function renderResultsMarkdown(r: BenchResults): string {
     ...(b.inference.commands ?? []),
     ...(b.memory.commands ?? []),
     ...(b.training.commands ?? []),
+    ...(b.prune?.commands ?? []),
   ]);
   for (const c of new Set(commands)) p(`  ${c}`);
   p("```");
@@ -317,12 +371,28 @@ function inferenceSection(r: BuildResults, p: (s?: string) => void, explained = 
     `- With sparse weights the linear work is ${ms(sparseFlop / peak)} at peak, and reading the nonzeros (8 bytes each) ${ms((8 * s.prunedNonzeros) / PEAK_BYTES_PER_S)} at 30 GB/s: ${fmt((100 * sparseFloor) / inf.ours.medianSeconds)}% of our measured forward. ` +
       "The rest of a sparse-weight forward is dense in the activations: attention (QKᵀ and PV), the top-k selections, GELU, norms and the bigram/unembedding rows; with the weights this cheap, that work is what bounds a sparse path.",
   );
+  if (inf.floor) {
+    const f = inf.floor;
+    p(
+      `- The machine's floor for this forward (bench/floor.ts), from this build's own measurements in the same run: dense GEMM ${fmt(f.peaks.gemmGflops, 0)} GFLOP/s (best of ${f.peaks.gemm.map((g) => g.shape).join(", ")}), read bandwidth ${fmt(f.peaks.readGBs, 1)} GB/s (sumSquares over 256 MiB). ` +
+        `Compute: causal attention ${fmt(f.attentionFlop / 1e9, 3)} GFLOP (QKᵀ and PV over j ≤ i) + the nonzero-weight products ${fmt(f.sparseLinearFlop / 1e9, 3)} GFLOP at the GEMM peak = ${ms(f.computeSeconds)}; memory: ${fmt(f.compulsoryBytes / 2 ** 20, 1)} MiB that must cross once (nonzeros at 8 bytes, the bigram rows read and the logits written) = ${ms(f.memorySeconds)}. ` +
+        `The floor is the larger, ${ms(f.floorSeconds)}; top-k, GELU and norms count as free (a fused kernel finds their inputs in cache). Ours is ${fmt(inf.vs_floor)}× that (target ≤ 3×).`,
+    );
+  }
   p(
     `- Logits: max |ours − PyTorch| = ${fmt(inf.max_logit_diff)} for logits up to ${fmt(inf.max_abs_logit)} in magnitude; ` +
       `${inf.positions_over_1e4 ?? "?"} of ${inf.positions ?? "?"} positions differ by more than 1e-4` +
       (inf.first_position_over_1e4 != null
         ? ` (the first is position ${inf.first_position_over_1e4}).`
         : "."),
+  );
+  p(
+    `- Before the first diagnosed top-k near-tie (relative gap < 1e-6 between the k-th and (k+1)-th |x|): ` +
+      (inf.max_logit_diff_before_tie == null
+        ? `n/a (${inf.max_logit_diff_before_tie_reason ?? "not measured"}).`
+        : inf.tie_position != null
+          ? `max |ours − PyTorch| over positions 0..${inf.tie_position - 1} = ${fmt(inf.max_logit_diff_before_tie)} (max_logit_diff_before_tie; target ≤ 1e-4).`
+          : `no near-tie was diagnosed, so every position counts: ${fmt(inf.max_logit_diff_before_tie)}.`),
   );
   const d = inf.diagnosis;
   if (d && "error" in d) p(`- The divergence diagnosis failed: ${d.error}.`);
@@ -502,7 +572,7 @@ function wholeRunSection(
   }
   if (cost) {
     p(
-      `- The anneal starts dense: averaged over this run the weight matrices keep ${fmt(100 * cost.meanWeightDensityOverRun)}% of their entries, so even a trainer whose cost were proportional to the nonzeros would gain at most ${fmt(1 / cost.meanWeightDensityOverRun)}× over a dense one of the same efficiency on this run; ≤ 1/3 needs that and fast sparse kernels during the dense phase.`,
+      `- The anneal starts dense: averaged over this run the weight matrices keep ${fmt(100 * cost.meanWeightDensityOverRun)}% of their entries, so even a trainer whose cost were proportional to the nonzeros would gain at most ${fmt(1 / cost.meanWeightDensityOverRun)}× over a dense one of the same efficiency on this run; ≤ 1/4 needs that and fast sparse kernels during the dense phase.`,
     );
   }
   p();
@@ -535,5 +605,88 @@ function memorySection(r: BuildResults, p: (s?: string) => void, explained = "")
       `- The pruned matrices' nonzeros held as CSR (4-byte value + 4-byte column index) take ${gib(csr)}, which leaves ${gib(target - csr)} under the target for everything else: the tensors that stay dense, the forward's activations and the runtime. Untouched pages of a zero-filled array do not count in RSS, so a dense holder can measure below the dense fp32 size.`,
     );
   }
+  p();
+}
+
+function throughputSection(r: BuildResults, p: (s?: string) => void, explained = ""): void {
+  const t = r.training.throughput;
+  if (!t) return;
+  p(`## Training cost against dense: ${t.preset}${explained}`);
+  p();
+  p(
+    `Our engine, one process per trainer, the preset's model (same initial weights and batches, ${t.tokensPerStep} tokens per step): the sparse preset at its target sparsity in each mode, and the dense model of the same shape (\`csp train --dense\`: no top-k, same total parameters). tokens/s = tokens per step / the mean of ${t.timed} steps after ${t.warmup} warm-up, one refresh period of fast mode (so its mean pays one dense weight-gradient refresh).`,
+  );
+  p();
+  p("| trainer | mean step | tokens/s | over dense |");
+  p("|---|---|---|---|");
+  for (const [name, run] of Object.entries(t.runs)) {
+    const ratio = name === "dense" ? 1 : (t[`ratio_${name}` as "ratio_exact" | "ratio_fast"] ?? null);
+    p(`| ${name} | ${fmt(run!.meanSeconds, 3)} s | ${fmt(run!.tokensPerSecond, 0)} | ${times(ratio)} |`);
+  }
+  p();
+  p(
+    `- training.sparse_vs_dense_throughput is the default mode's ("${t.default_mode}") ratio: ${times(r.training.sparse_vs_dense_throughput)} (target ≥ 3×).`,
+  );
+  const w = t.whole_run;
+  if (w && "error" in w) p(`- Whole run to equal validation loss: not available (${w.error}).`);
+  else if (w) {
+    p(
+      `- Whole run to a given validation loss, from the committed zoo (not retrained here; ${w.source}): ${w.sparse.model} reached its final ${fmt(w.targetLoss, 3)} after ${w.sparse.step} steps, ${fmt(w.sparse.seconds, 0)} s; ` +
+        w.dense
+          .map((d) =>
+            d.seconds === null
+              ? `${d.model} never reached it (final ${fmt(d.finalValLoss, 3)})`
+              : `${d.model} after ${d.step} steps, ${fmt(d.seconds, 0)} s`,
+          )
+          .join("; ") +
+        (w.sparseOverFastestDense === null
+          ? "."
+          : `. The sparse run took ${fmt(w.sparseOverFastestDense)}× the time of the fastest dense run to that loss (${w.fastestDense}): ${w.sparseOverFastestDense < 1 ? "cheaper" : "not cheaper"}.`),
+    );
+  }
+  p();
+}
+
+function pruneSection(r: BuildResults, p: (s?: string) => void, explained = ""): void {
+  const pr = r.prune;
+  if (!pr) return;
+  p(`## Pruning${explained}`);
+  p();
+  const s = pr.setup as
+    | {
+        model: string;
+        nodes: number;
+        matrixNonzeros: number;
+        matrixEntries: number;
+        stepPairs: number;
+        defaultMaskSteps: number;
+        trainPairs: number;
+      }
+    | undefined;
+  if (s)
+    p(
+      `Model: ${s.model}: ${s.nodes} nodes, matrices ${s.matrixNonzeros} nonzero of ${s.matrixEntries}. Task: the planted marker task (src/prune/synthetic.ts), ${s.trainPairs} training pairs of 24–64 tokens; csp prune's defaults (PRUNE_JOB_DEFAULTS: learned masks, ${s.defaultMaskSteps} steps of ${s.stepPairs} pairs, mean ablation, target loss 0.15).`,
+    );
+  p();
+  const st = pr.steps;
+  if (st) {
+    p(
+      `- One mask-training step on the same ${s?.stepPairs ?? "?"} pairs: ours ${fmt(st.ours.medianSeconds, 3)} s${st.torch ? `, PyTorch ${fmt(st.torch.medianSeconds, 3)} s: ${times(pr.step_ratio)} (target ≥ 5×)` : ""}. Ours: ${st.ours.description}.${st.torch ? ` PyTorch: ${st.torch.description}.` : ""}`,
+    );
+    if (pr.first_step_loss_diff !== undefined)
+      p(
+        `- Both compute the same step: the first step's task loss (every node kept) is ${fmt(st.ours.losses[0], 5)} ours and ${fmt(st.torch?.losses[0], 5)} PyTorch's (|difference| ${fmt(pr.first_step_loss_diff)}).`,
+      );
+  } else p(`- Mask-training step: not measured (${pr.step_ratio_reason}).`);
+  const run = pr.run;
+  if (run) {
+    p(
+      `- Prune run with ${run.maskSteps} mask steps${run.maskSteps === s?.defaultMaskSteps ? " (the default)" : ` (bounded: the default is ${s?.defaultMaskSteps})`}: ${fmt(run.seconds, 0)} s (${run.phases.map((ph) => `${ph.label} ${fmt(ph.seconds, 1)} s`).join(", ")}); circuit ${run.k} of ${run.nodes} nodes, loss ${fmt(run.lossCircuit, 3)} (full model ${fmt(run.lossFull, 3)}), target reached: ${run.reached}; planted nodes ${run.plantedMissing.length === 0 ? "all in the circuit (recovered)" : `missing: ${run.plantedMissing.join(", ")}`}.`,
+    );
+    if (pr.seconds === null && pr.seconds_estimate !== undefined)
+      p(
+        `- The whole run with the defaults is estimated at ${fmt(pr.seconds_estimate, 0)} s (the bounded run with its mask training scaled to ${s?.defaultMaskSteps} steps); the target is ≤ 600 s.`,
+      );
+  } else p(`- Prune run: not measured (${pr.seconds_reason}).`);
   p();
 }

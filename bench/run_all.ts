@@ -1,18 +1,25 @@
-// The whole benchmark: inference, memory and training, ours against PyTorch in the same run, for
+// The whole benchmark: inference, memory, training and pruning, ours against PyTorch in the same run, for
 // every build of the addon the machine runs (x86-64-v3, and native where it differs: bench/builds.ts).
-//   node dist/bench/run_all.js [--quick] [--only inference,memory,training] [--out FILE] [--keep-tmp]
+//   node dist/bench/run_all.js [--quick] [--only inference,memory,training,prune] [--out FILE] [--keep-tmp]
 //                              [--max-wait-s S]  (before each measurement, wait up to S seconds for
 //                              other processes to leave the cores idle; default 30, quick 5)
 //                              [--builds x86-64-v3,native]  (the builds to measure; default: as above)
 // Prints the machine, every command and the ratios; writes bench/results.json (quick mode:
-// bench/results-quick.json) atomically and, in full mode, bench/RESULTS.md. Full mode takes about
-// 20 minutes on 2 cores, --quick about 2.
+// bench/results-quick.json) atomically and, in full mode, bench/RESULTS.md. Full mode takes about 25
+// minutes on 2 cores (estimated from the sections' measured parts), --quick about 2.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { writeFileAtomic } from "../src/io/atomic.js";
-import { INFERENCE_FULL, INFERENCE_QUICK, TRAINING_FULL, TRAINING_QUICK } from "./configs.js";
+import {
+  INFERENCE_FULL,
+  INFERENCE_QUICK,
+  PRUNE_FULL,
+  PRUNE_QUICK,
+  TRAINING_FULL,
+  TRAINING_QUICK,
+} from "./configs.js";
 import { errorLine, torchMemo, type BenchContext } from "./common/context.js";
 import { formatMachine, machineInfo } from "./common/machine.js";
 import { paths as benchPaths } from "./common/outputs.js";
@@ -31,8 +38,15 @@ import { prepareInference, runInferenceBench, type InferenceAssets } from "./inf
 import { runMemoryBench } from "./memory.js";
 import { renderResultsMarkdown } from "./report.js";
 import { prepareTraining, runTrainingBench } from "./training.js";
+import { preparePrune, runPruneBench, type PruneAssets } from "./prune_scale.js";
+import {
+  THROUGHPUT_PRESET as THROUGHPUT_LABEL,
+  prepareThroughput,
+  runThroughputBench,
+  type ThroughputAssets,
+} from "./throughput.js";
 
-const SECTIONS = ["inference", "memory", "training"] as const;
+const SECTIONS = ["inference", "memory", "training", "prune"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Args {
@@ -193,7 +207,7 @@ function main(): void {
       for (const b of measured) {
         b.inference = runInferenceBench(on(b), assets!);
         log(
-          `  => ${b.march}: speedup ${fmtOrReason(b.inference.speedup, b.inference.speedup_reason)}, max |logit diff| ${fmtOrReason(b.inference.max_logit_diff, b.inference.max_logit_diff_reason)}`,
+          `  => ${b.march}: speedup ${fmtOrReason(b.inference.speedup, b.inference.speedup_reason)}, max |logit diff| ${fmtOrReason(b.inference.max_logit_diff, b.inference.max_logit_diff_reason)}, before the first near-tie ${fmtOrReason(b.inference.max_logit_diff_before_tie ?? null, b.inference.max_logit_diff_before_tie_reason)}, ours / floor ${fmtOrReason(b.inference.vs_floor ?? null, b.inference.vs_floor_reason)}`,
         );
       }
     }
@@ -216,6 +230,13 @@ function main(): void {
       } catch (e) {
         prepareError = `training benchmark failed: ${errorLine(e)}`;
       }
+      let throughput: ThroughputAssets | undefined;
+      let throughputError = "not measured";
+      try {
+        throughput = prepareThroughput(ctx);
+      } catch (e) {
+        throughputError = `throughput benchmark failed: ${errorLine(e)}`;
+      }
       for (const b of measured) {
         let section;
         try {
@@ -224,8 +245,41 @@ function main(): void {
         } catch (e) {
           section = unmeasuredSections(`training benchmark failed: ${errorLine(e)}`).training;
         }
+        log(`  training tokens/s, sparse against dense (our engine)`);
+        if (throughput) {
+          const t = runThroughputBench(on(b), throughput);
+          section = {
+            ...section,
+            sparse_vs_dense_throughput: t.sparse_vs_dense_throughput,
+            sparse_vs_dense_throughput_reason: t.sparse_vs_dense_throughput_reason,
+            throughput: t.throughput,
+            commands: [...(section.commands ?? []), ...(t.commands ?? [])],
+            cpu_busy_before: { ...section.cpu_busy_before, ...t.cpu_busy_before },
+          };
+        } else
+          Object.assign(section, {
+            sparse_vs_dense_throughput: null,
+            sparse_vs_dense_throughput_reason: throughputError,
+          });
         b.training = section;
         logTraining(b, log);
+      }
+    }
+    if (args.only.has("prune") && measured.length > 0) {
+      const setup = args.quick ? PRUNE_QUICK : PRUNE_FULL;
+      log(`\n== pruning: ${setup.label}`);
+      let prepared: PruneAssets | undefined;
+      let prepareError = "not measured";
+      try {
+        prepared = preparePrune(on(measured[0]), setup);
+      } catch (e) {
+        prepareError = `pruning benchmark failed: ${errorLine(e)}`;
+      }
+      for (const b of measured) {
+        b.prune = prepared ? runPruneBench(on(b), prepared) : unmeasuredSections(prepareError).prune;
+        log(
+          `  => ${b.march}: mask step ratio ${fmtOrReason(b.prune.step_ratio, b.prune.step_ratio_reason)}; prune seconds ${fmtOrReason(b.prune.seconds, b.prune.seconds_reason)}; planted circuit recovered: ${b.prune.recovered ?? "n/a"}`,
+        );
       }
     }
   } finally {
@@ -245,8 +299,10 @@ function main(): void {
 /** A previous run's sections of one build, to carry over those not re-run. */
 function pick(
   before: BuildResults | undefined,
-): Partial<Pick<BuildResults, "inference" | "training" | "memory">> {
-  return before ? { inference: before.inference, training: before.training, memory: before.memory } : {};
+): Partial<Pick<BuildResults, "inference" | "training" | "memory" | "prune">> {
+  return before
+    ? { inference: before.inference, training: before.training, memory: before.memory, prune: before.prune }
+    : {};
 }
 
 function logTraining(b: BuildResults, log: (s: string) => void): void {
@@ -258,6 +314,9 @@ function logTraining(b: BuildResults, log: (s: string) => void): void {
   );
   log(
     `  => ${b.march}: whole run time ratio (ours/PyTorch), default mode ${tr.default_mode ?? "?"}: ${fmtOrReason(tr.run_time_ratio, tr.run_time_ratio_reason)}; exact ${ratio("exact")}, fast ${ratio("fast")}`,
+  );
+  log(
+    `  => ${b.march}: training tokens/s ${THROUGHPUT_LABEL} in mode ${tr.default_mode ?? "?"} over dense: ${fmtOrReason(tr.sparse_vs_dense_throughput ?? null, tr.sparse_vs_dense_throughput_reason)} (fast: ${fmtOrReason(tr.throughput?.ratio_fast ?? null, "n/a")})`,
   );
   if (tr.loss_effect)
     log(

@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../src/io/atomic.js";
 import type { MachineInfo } from "./machine.js";
+import type { InferenceFloor } from "../floor.js";
 import type { SparseTrainingMode } from "../ours/training.js";
 import type { DiagnoseResult, InferenceResult, TrainRunResult, TrainStepResult } from "./specs.js";
+import type { PruneRunResult, PruneStepResult } from "./prune_specs.js";
+import type { ThroughputSection } from "../throughput.js";
 
 /**
  * bench/results.json. One entry in `builds` per build of the native addon that was measured, each
@@ -38,10 +41,14 @@ export interface BuildResults {
   inference: InferenceSection;
   training: TrainingSection;
   memory: MemorySection;
+  /** Pruning at the released scale (absent in files written before it was measured). */
+  prune?: PruneSection;
 }
 
 /** The three sections of a build, none measured yet (or all unmeasurable, for `reason`). */
-export function unmeasuredSections(reason: string): Pick<BuildResults, "inference" | "training" | "memory"> {
+export function unmeasuredSections(
+  reason: string,
+): Pick<BuildResults, "inference" | "training" | "memory"> & { prune: PruneSection } {
   return {
     inference: { ...missing("speedup", reason), ...missing("max_logit_diff", reason) },
     training: {
@@ -50,7 +57,27 @@ export function unmeasuredSections(reason: string): Pick<BuildResults, "inferenc
       ...missing("run_time_ratio", reason),
     },
     memory: missing("ratio", reason),
+    prune: { ...missing("step_ratio", reason), ...missing("seconds", reason), recovered: null },
   };
+}
+
+export interface PruneSection extends Measured {
+  /** PyTorch's median mask-training step / ours (target ≥ 5). */
+  step_ratio: number | null;
+  step_ratio_reason?: string;
+  step_ratio_cpu?: number | null;
+  /** |ours − PyTorch| of the first step's task loss (every node kept): the two steps compute the same thing. */
+  first_step_loss_diff?: number;
+  /** Wall seconds of one prune with csp prune's defaults (target ≤ 600); null when only a bounded run was made. */
+  seconds: number | null;
+  seconds_reason?: string;
+  /** The whole run's seconds: measured, or the bounded run with its mask training scaled to the default steps. */
+  seconds_estimate?: number;
+  /** Whether the circuit the run found holds every planted node (null: no run). */
+  recovered: boolean | null;
+  run?: PruneRunResult;
+  steps?: { ours: PruneStepResult; torch?: PruneStepResult };
+  setup?: Record<string, unknown>;
 }
 
 export interface InferenceSection extends Measured {
@@ -68,6 +95,19 @@ export interface InferenceSection extends Measured {
   positions_over_1e4?: number;
   positions?: number;
   first_position_over_1e4?: number | null;
+  /**
+   * max |logit diff| over the positions before the first diagnosed top-k near-tie (all positions when
+   * none was diagnosed, or when the first divergence is no near-tie); target ≤ 1e-4.
+   */
+  max_logit_diff_before_tie?: number | null;
+  max_logit_diff_before_tie_reason?: string;
+  /** The flattened position of that near-tie (null: none). */
+  tie_position?: number | null;
+  /** The machine's floor for this forward (bench/floor.ts), ms, and ours / floor (target ≤ 3). */
+  floor_ms?: number;
+  vs_floor?: number | null;
+  vs_floor_reason?: string;
+  floor?: InferenceFloor;
   /** When max_logit_diff > 1e-4: the first AbsTopK site where the sides part ways (bench/torch/diagnose.py). */
   diagnosis?: DiagnoseResult | { error: string };
   /** Which of our code paths was measured (bench/ours/inference.ts). */
@@ -116,6 +156,13 @@ export interface TrainingSection extends Measured {
   loss_effect?: LossEffect;
   steps?: { ours: Record<string, TrainStepResult>; torch?: TrainStepResult };
   setup?: Record<string, unknown>;
+  /**
+   * Training tokens/s of the widest zoo sparse preset in the default mode over a dense model of the same
+   * shape on our engine (target ≥ 3); details in `throughput`.
+   */
+  sparse_vs_dense_throughput?: number | null;
+  sparse_vs_dense_throughput_reason?: string;
+  throughput?: ThroughputSection;
 }
 
 /** One of our whole runs against PyTorch's. */

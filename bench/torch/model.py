@@ -101,11 +101,13 @@ def attention(q, k, v, n_head, sink_logit):
     return y.transpose(1, 2).reshape(b, t, d)
 
 
-def forward(cfg, p, idx, trace=None):
+def forward(cfg, p, idx, trace=None, node_fn=None):
     """logits [B, T, V] for token ids idx [B, T] (int64); p maps reference names to tensors.
     With a list `trace`, appends (hook name, input, output) at every AbsTopK site, named as the
     reference's hooks (i.attn.act_in, i.attn.k, i.attn.q, i.attn.v, i.attn.resid_delta, i.mlp.act_in,
-    i.mlp.post_act, i.mlp.resid_delta)."""
+    i.mlp.post_act, i.mlp.resid_delta). With `node_fn(name, x)`, the value at each of those sites (after
+    its AbsTopK) and at final_resid (the residual before ln_f) is replaced by what it returns: the node
+    interventions of pruning."""
     b, t = idx.shape
     x = F.embedding(idx, p["transformer.wte.weight"])
     pos = p["transformer.wpe.weight"][:t]
@@ -116,7 +118,7 @@ def forward(cfg, p, idx, trace=None):
         out = abs_topk(v, cfg.afrac.get(loc))
         if trace is not None:
             trace.append((name, v, out))
-        return out
+        return node_fn(name, out) if node_fn is not None else out
 
     def sublayer_input(h_res, ln, ln_p):
         h = rms_norm(h_res, p[ln], cfg.rms_eps)
@@ -144,6 +146,8 @@ def forward(cfg, p, idx, trace=None):
         a = site(f"{i}.mlp.post_act", F.gelu(u), "mlp_neuron")
         m = F.linear(a, p[f"{pre}.mlp.c_proj.weight"], bias(f"{pre}.mlp.c_proj.bias"))
         x = abs_topk(x + site(f"{i}.mlp.resid_delta", m, "mlp_out"), cfg.afrac.get("resid_post_mlp"))
+    if node_fn is not None:
+        x = node_fn("final_resid", x)
     z = rms_norm(x, p["transformer.ln_f.weight"], cfg.rms_eps)
     unembed = p["transformer.wte.weight"] if cfg.tied else p["lm_head.weight"]
     logits = F.linear(z, unembed)

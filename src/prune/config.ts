@@ -36,7 +36,10 @@ export const DEFAULT_MASK_TRAIN: Readonly<MaskTrainConfig> = Object.freeze({
   ...TABLE2_HYPER,
   lr: 2e-2,
   steps: 200,
-  batch_pairs: 16,
+  // 8 pairs (16 sequences) per step. Every default above was measured with 16 sequences per step: until
+  // 2026-12-03 trainMasks read batch_pairs as sequences (a bug, docs/pruning.md), so 8 pairs keeps every
+  // committed circuit, study and trajectory bit-identical while the name now means what it says.
+  batch_pairs: 8,
   beta1: 0.9,
   adam_eps: 1e-8,
   grad_clip: 1.0,

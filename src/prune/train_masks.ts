@@ -52,8 +52,8 @@ export function trainMasks(
   const grad = new Float64Array(n);
   const log: MaskStepLog[] = [];
   for (let step = 0; step < cfg.steps; step++) {
-    const batch: number[] = [];
-    while (batch.length < perStep) {
+    const batch: number[] = []; // sequence indices: two per pair
+    while (batch.length < 2 * perStep) {
       if (cursor >= nPairs) {
         perm = shuffled(nPairs, order);
         cursor = 0;

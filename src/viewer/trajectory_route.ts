@@ -2,31 +2,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CspError } from "../errors.js";
 import { findTokenizerDir } from "../model/model_tokenizer.js";
+import { TRAJECTORY_FORMAT, type TrajectoryFile } from "../prune/trajectory_format.js";
 import type { TrajectorySnapshotView, TrajectoryView } from "./api_types.js";
 import type { ViewerOptions } from "./workspace.js";
 
-/** trajectory.json as `csp trajectory` writes it (format csp-trajectory/1; docs/viewer.md#trajectory). */
-interface TrajectoryFile {
-  format: string;
-  model: { path: string; name: string };
-  task: { name: string; path: string };
-  target_loss: number;
-  final_step: number;
-  snapshots: {
-    step: number;
-    tokens: number;
-    val_loss: number | null;
-    task_loss: number;
-    reached: boolean;
-    nodes: number;
-    edges: number;
-    node_set: string[];
-    jaccard_with_final: number | null;
-    circuit: string | null;
-  }[];
-}
-
-const FORMAT = "csp-trajectory/1";
+// trajectory.json as `csp trajectory` writes it: its types and format tag are the writer's own.
+const FORMAT = TRAJECTORY_FORMAT;
 
 /** Checks one field's type, naming the file and the field when it is wrong. */
 function expect(

@@ -43,7 +43,7 @@ describe("study spec", () => {
     });
     expect(spec.prune).toMatchObject({
       steps: DEFAULT_MASK_TRAIN.steps,
-      batch: 16,
+      batch: 8, // pairs per mask step (docs/pruning.md: 16 sequences)
       eval_pairs: 32,
       repair_rounds: 3,
     });
