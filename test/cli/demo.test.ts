@@ -65,9 +65,14 @@ describe("csp demo", () => {
       / {2}while_return_true: (full-model test loss \d\.\d{4} \((learned|not learned yet)|its tokenizer cannot)/,
     );
     expect(r.stdout).toContain(`circuits pruned from: ${DEFAULT_MODEL_DIR}\n`);
-    expect(r.stdout).toContain(
-      `circuit: ${circuitPath} (${kept} of ${circuit.total_nodes} nodes, loss ${circuit.loss_circuit.toFixed(4)}, reached)\n`,
-    );
+    // Both the train pairs' verdict (pruning's) and the test split's (csp evaluate's, the viewer headline's).
+    const line = r.stdout.split("\n").find((l) => l.startsWith(`circuit: ${circuitPath} `)) ?? "";
+    const prefix = `circuit: ${circuitPath} (${kept} of ${circuit.total_nodes} nodes; train pairs loss ${circuit.loss_circuit.toFixed(4)}, reached; test split `;
+    expect(line.startsWith(prefix)).toBe(true);
+    const [, testLoss, verdict] = /test split (\d+\.\d{4}), (reached|NOT reached)\)$/.exec(line) ?? [];
+    const evaluated = /circuit only +loss (\d+\.\d{4})/.exec(r.stdout)?.[1]; // the evaluate step's output
+    expect(testLoss).toBe(evaluated);
+    expect(verdict).toBe(Number(testLoss) <= 0.15 ? "reached" : "NOT reached");
     // The short budget is the point of the small corpus; a regression that trains on the whole stdlib
     // shows in the recorded corpus (the stdlib holds tens of millions of tokens).
     const config = JSON.parse(readFileSync(join(model, "config.json"), "utf8")) as {

@@ -21,6 +21,15 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
 /** `csp evaluate`: a circuit's sufficiency and necessity on the test split; returns what it prints. */
 export function evaluateCommand(f: EvaluateFlags): string {
+  const result = evaluateOnTestSplit(f);
+  return f.json ? JSON.stringify(result) : formatEvaluation(result);
+}
+
+/** What `csp evaluate --json` prints. */
+export type TestSplitEvaluation = ReturnType<typeof evaluateOnTestSplit>;
+
+/** The circuit file evaluated on its task's test split (sufficiency, necessity, full and empty model). */
+export function evaluateOnTestSplit(f: EvaluateFlags) {
   const seed = intFlag("--seed", f.seed, 0, { min: 0 });
   const circuit = readCircuit(f.circuit);
   const progress = stderrProgress({ quiet: f.quiet || f.json });
@@ -60,14 +69,18 @@ export function evaluateCommand(f: EvaluateFlags): string {
     total_nodes: circuit.total_nodes,
     edges: circuit.num_edges,
   };
-  if (f.json) return JSON.stringify(result);
+  return result;
+}
+
+/** The human-readable form of an evaluation. */
+export function formatEvaluation(r: TestSplitEvaluation): string {
   return [
-    `${f.circuit} on ${setup.task.name} (test, ${ev.sequences} sequences, ${circuit.ablation} ablation): ` +
-      `${circuit.num_nodes}/${circuit.total_nodes} nodes, ${circuit.num_edges} edges`,
-    `  full model            loss ${fmt(ev.loss_full)}  accuracy ${fmt(ev.accuracy_full)}`,
-    `  circuit only          loss ${fmt(ev.loss_circuit)}  accuracy ${fmt(ev.accuracy_circuit)}  (calibrated ${fmt(ev.loss_calibrated)}; target ${circuit.target_loss})`,
-    `  circuit ablated       loss ${fmt(ev.loss_circuit_ablated)}  accuracy ${fmt(ev.accuracy_circuit_ablated)}`,
-    `  everything ablated    loss ${fmt(ev.loss_empty)}`,
+    `${r.circuit} on ${r.task} (test, ${r.sequences} sequences, ${r.ablation} ablation): ` +
+      `${r.nodes}/${r.total_nodes} nodes, ${r.edges} edges`,
+    `  full model            loss ${fmt(r.loss_full)}  accuracy ${fmt(r.accuracy_full)}`,
+    `  circuit only          loss ${fmt(r.loss_circuit)}  accuracy ${fmt(r.accuracy_circuit)}  (calibrated ${fmt(r.loss_calibrated)}; target ${r.target_loss})`,
+    `  circuit ablated       loss ${fmt(r.loss_circuit_ablated)}  accuracy ${fmt(r.accuracy_circuit_ablated)}`,
+    `  everything ablated    loss ${fmt(r.loss_empty)}`,
   ].join("\n");
 }
 
