@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CircuitFile } from "../../src/circuit/format.js";
 import { evaluateCircuitFile } from "../../src/circuit/evaluate.js";
@@ -14,8 +14,8 @@ import { loadModel } from "../../src/model/checkpoint.js";
 import { weightsHash } from "../../src/model/model_hash.js";
 import { REPO } from "../helpers/cli.js";
 import { builtFrontEnd } from "./front_end.js";
+import { CHROMIUM, launchTestChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = resolve(REPO, "test-output");
 const MODEL = resolve(REPO, "models/default");
 const TASK = join(MODEL, "tasks", "while_return_true.jsonl");
@@ -87,23 +87,7 @@ beforeAll(async () => {
     port: 0,
     assetsDir: assets,
   });
-  profile = mkdtempSync(join(tmpdir(), "csp-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1680, height: 1250 },
-    acceptDownloads: true,
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ profile, context } = await launchTestChromium({ width: 1680, height: 1250 }));
   page = context.pages()[0] ?? (await context.newPage());
   page.on("request", (r) => requested.push(r.url()));
 }, 120_000);

@@ -1,15 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCircuit } from "../../src/circuit/read.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { REPO } from "../helpers/cli.js";
 import { HAND_BASE_LOSS, writeGraphCircuits, type GraphCircuits } from "./graph_circuits.js";
 import { builtFrontEnd } from "./front_end.js";
+import { CHROMIUM, launchTestChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const MODEL = resolve(REPO, "models/default");
 const TASK = join(MODEL, "tasks", "while_return_true.jsonl");
 
@@ -27,17 +27,8 @@ beforeAll(async () => {
   files = writeGraphCircuits(dir, MODEL, TASK);
   const assets = await builtFrontEnd();
   viewer = await startViewer({ circuits: [files.hand, files.big], port: 0, assetsDir: assets });
-  profile = mkdtempSync(join(tmpdir(), "csp-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    // A laptop screen: every tool must work at 1280×800.
-    viewport: { width: 1280, height: 800 },
-    acceptDownloads: true,
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
+  // A laptop screen: every tool must work at 1280×800.
+  ({ profile, context } = await launchTestChromium({ width: 1280, height: 800 }));
   // The longest task the page ran (the freeze the issue measured was one task of 50-104 s).
   await context.addInitScript(() => {
     const w = window as unknown as { longestTask: number };

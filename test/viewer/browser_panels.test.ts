@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { REPO } from "../helpers/cli.js";
@@ -16,8 +15,8 @@ import {
   type PanelsFixture,
 } from "./panels_fixture.js";
 import { builtFrontEnd } from "./front_end.js";
+import { CHROMIUM, launchTestChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const OUTPUT = resolve(REPO, "test-output");
 
 let fx: ViewerFixture;
@@ -48,21 +47,7 @@ beforeAll(async () => {
     port: 0,
     assetsDir: assets,
   });
-  profile = mkdtempSync(join(tmpdir(), "csp-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-    viewport: { width: 1440, height: 1000 },
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ profile, context } = await launchTestChromium({ width: 1440, height: 1000 }));
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(viewer.url);
 }, 120_000);

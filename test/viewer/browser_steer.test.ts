@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { readFileSync, rmSync } from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { steerFromRequest, type SteerReport } from "../../src/circuit/steer_request.js";
 import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { makeBridgedViewerFixture, type BridgedViewerFixture } from "./bridged_fixture.js";
 import { builtFrontEnd } from "./front_end.js";
+import { launchTestChromium } from "./chromium.js";
 
 /**
  * The node panel's "Steer the dense model" action in a real Chromium (csp view --dense): present on a
@@ -14,7 +13,6 @@ import { builtFrontEnd } from "./front_end.js";
  * what the library's steering computes.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const BRIDGED = "1.attn.act_in:3";
 
 let fx: BridgedViewerFixture;
@@ -35,15 +33,7 @@ beforeAll(async () => {
   const common = { circuits: [fx.circuit], tokenizer: fx.tokenizerDir, port: 0, assetsDir: assets };
   viewer = await startViewer({ ...common, dense: fx.denseDir });
   plain = await startViewer(common);
-  profile = mkdtempSync(join(tmpdir(), "csp-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    viewport: { width: 1680, height: 1250 },
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ profile, context } = await launchTestChromium({ width: 1680, height: 1250 }));
   page = context.pages()[0] ?? (await context.newPage());
 }, 120_000);
 

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256 } from "../../src/model/model_hash.js";
 import { editedCircuitLoss } from "../../src/viewer/live.js";
@@ -9,6 +8,7 @@ import { startViewer, type RunningViewer } from "../../src/viewer/server.js";
 import { Workspace } from "../../src/viewer/workspace.js";
 import { FIXTURE_NODES, makeViewerFixture, type ViewerFixture } from "./fixture.js";
 import { builtFrontEnd } from "./front_end.js";
+import { launchTestChromium } from "./chromium.js";
 
 /**
  * The numbers and states a researcher reads (issue 14): the headline is the uncalibrated loss on the test
@@ -16,7 +16,6 @@ import { builtFrontEnd } from "./front_end.js";
  * and opens on the best reached circuit, and the Task tab shows what the binary loss scores.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
 const NAMES = ["alpha", "beta", "gamma", "delta", "count", "value", "items", "name", "path", "data"];
 /** Test pairs of the task written here: more than one page of the Task tab (8 per page). */
 const TEST_PAIRS = 20;
@@ -146,16 +145,7 @@ beforeAll(async () => {
 
   const assets = await builtFrontEnd();
   viewer = await startViewer({ circuits: paths, tokenizer: fx.tokenizerDir, port: 0, assetsDir: assets });
-  profile = mkdtempSync(join(tmpdir(), "csp-chromium-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-    viewport: { width: 1680, height: 1250 },
-    acceptDownloads: true,
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(15_000);
+  ({ profile, context } = await launchTestChromium({ width: 1680, height: 1250 }));
   page = context.pages()[0] ?? (await context.newPage());
 }, 120_000);
 
