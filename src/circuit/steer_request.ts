@@ -1,4 +1,4 @@
-import { bridgesPath, readBridges } from "../model/bridges_file.js";
+import { bridgesPath, readBridges, type Bridges } from "../model/bridges_file.js";
 import { loadModel } from "../model/checkpoint.js";
 import type { Model } from "../model/model.js";
 import { weightsHash } from "../model/model_hash.js";
@@ -73,15 +73,30 @@ function checkNodeInCircuit(path: string, node: BridgedNode, sparse: Model): voi
   }
 }
 
-/** Loads the models, bridges and examples, steers, and summarises. */
-export function steerFromRequest(r: SteerRequest): SteerReport {
+/** The bridged sparse model, the dense model and the bridges that join them. */
+export interface SteerModels {
+  sparse: Model;
+  dense: Model;
+  bridges: Bridges;
+}
+
+/** Loads `r.model`, `r.dense` and the bridges beside the model, checked against both. */
+export function loadSteerModels(r: Pick<SteerRequest, "model" | "dense">): SteerModels {
+  const sparse = loadModel(r.model);
+  const dense = loadModel(r.dense);
+  return { sparse, dense, bridges: readBridges(bridgesPath(r.model), sparse, dense, weightsHash(dense)) };
+}
+
+/**
+ * Loads the examples (and, unless `models` is given already loaded from `r.model` and `r.dense`, the
+ * models and bridges), steers, and summarises.
+ */
+export function steerFromRequest(r: SteerRequest, models?: SteerModels): SteerReport {
   if ((r.prompt === undefined) === (r.task === undefined))
     throw new CspError("give exactly one of --prompt and --task");
   if (r.prompt !== undefined && (r.counterfactual === undefined) === (r.value === undefined))
     throw new CspError("with --prompt, give exactly one of --counterfactual and --value");
-  const sparse = loadModel(r.model);
-  const dense = loadModel(r.dense);
-  const bridges = readBridges(bridgesPath(r.model), sparse, dense, weightsHash(dense));
+  const { sparse, dense, bridges } = models ?? loadSteerModels(r);
   const node = parseBridgedNode(r.node, sparse);
   if (r.circuit !== undefined) checkNodeInCircuit(r.circuit, node, sparse);
   const tok = loadModelTokenizer(r.model, { vocab: sparse.dims.vocab, tokenizerDir: r.tokenizer });

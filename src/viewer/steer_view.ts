@@ -1,4 +1,9 @@
-import { steerFromRequest, type SteerReport } from "../circuit/steer_request.js";
+import {
+  loadSteerModels,
+  steerFromRequest,
+  type SteerModels,
+  type SteerReport,
+} from "../circuit/steer_request.js";
 import type { SteerViewRequest } from "./api_types.js";
 import { badRequest } from "./http_error.js";
 import type { Workspace } from "./workspace.js";
@@ -58,13 +63,27 @@ export function checkSteerRequest(ws: Workspace, body: Record<string, unknown>):
   };
 }
 
+/** The worker's models per (bridged model, dense model) directory pair: loaded once, not per request. */
+const loaded = new WeakMap<Workspace, Map<string, SteerModels>>();
+
+function steerModels(ws: Workspace, model: string, dense: string): SteerModels {
+  let perWorkspace = loaded.get(ws);
+  if (!perWorkspace) loaded.set(ws, (perWorkspace = new Map()));
+  const key = `${model}\0${dense}`;
+  let models = perWorkspace.get(key);
+  if (!models) perWorkspace.set(key, (models = loadSteerModels({ model, dense })));
+  return models;
+}
+
 /** The compute operation: steers through the bridges of the circuit's model (checked in circuit too). */
 export function steerNode(ws: Workspace, body: unknown): SteerReport {
   const r = checkSteerRequest(ws, body as Record<string, unknown>);
   const c = ws.circuit(r.circuit);
-  return steerFromRequest({
-    model: c.modelDir ?? ws.requireModel().dir,
-    dense: ws.options.dense!,
+  const model = c.modelDir ?? ws.requireModel().dir;
+  const dense = ws.options.dense!;
+  const request = {
+    model,
+    dense,
     node: r.node,
     circuit: c.entry.file,
     tokenizer: ws.options.tokenizer,
@@ -73,7 +92,8 @@ export function steerNode(ws: Workspace, body: unknown): SteerReport {
     value: r.value,
     candidates: r.candidates,
     strengths: r.strengths,
-  });
+  };
+  return steerFromRequest(request, steerModels(ws, model, dense));
 }
 
 /** What the route is given (an ApiCall, named structurally: api_route.ts imports the compute operations). */
