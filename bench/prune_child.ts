@@ -19,9 +19,8 @@ import {
   plantedPairs,
   randomWindows,
 } from "../src/prune/synthetic.js";
-import { maskedLossGradient } from "../src/circuit/masked_run.js";
 import { groupByLength } from "../src/circuit/task_data.js";
-import { heavisideSurrogate, masksFromTau } from "../src/prune/surrogate.js";
+import { maskOptimizerState, maskTrainingStep, type MaskOptimizerState } from "../src/prune/train_masks.js";
 import { Rng } from "../src/random/rng.js";
 import type {
   PruneFiles,
@@ -122,44 +121,18 @@ export const PRUNE_STEP_DESCRIPTION =
   "one step of src/prune/train_masks.ts on a fixed batch: m = H(τ), circuit/masked_run.ts maskedLossGradient (node interventions at every site, mean ablation; backward to the masks through the frozen model, native backend, sparse weights as CSR), surrogate gradient, clip, AdamW on τ";
 
 /**
- * One mask-training step of src/prune/train_masks.ts, on a fixed batch (every sequence given) so that
- * PyTorch can run the same one: trainMasks draws its batch_pairs pairs (2 × batch_pairs sequences) from a
- * seeded permutation. The update after the gradient
- * (surrogate, clip, AdamW) is trainMasks' arithmetic over the nodes, a few ms.
+ * One mask-training step of src/prune/train_masks.ts (maskTrainingStep), on a fixed batch (every
+ * sequence given) so that PyTorch can run the same one: trainMasks draws its batch_pairs pairs
+ * (2 × batch_pairs sequences) from a seeded permutation. The learning rate is the configured one, unscheduled.
  */
 function maskStep(
   ctx: PruneContext,
   groups: ReturnType<typeof groupByLength>,
   tau: Float64Array,
-  state: { m1: Float64Array; m2: Float64Array; step: number },
+  state: MaskOptimizerState & { step: number },
   cfg: MaskTrainConfig,
 ): { loss: number; kept: number } {
-  const n = tau.length;
-  const mask = masksFromTau(tau);
-  const dMask = new Float64Array(n);
-  const loss = maskedLossGradient(ctx, groups, mask, { dMask });
-  const grad = new Float64Array(n);
-  let sq = 0;
-  for (let i = 0; i < n; i++) {
-    grad[i] = (dMask[i] + cfg.k_coef) * heavisideSurrogate(tau[i], cfg.heaviside_temp);
-    sq += grad[i] * grad[i];
-  }
-  const clip = Math.sqrt(sq) > cfg.grad_clip ? cfg.grad_clip / Math.sqrt(sq) : 1;
-  const beta2 = 1 - cfg.inv_beta2;
-  const t = ++state.step;
-  let kept = 0;
-  for (let i = 0; i < n; i++) {
-    kept += mask[i];
-    const g = grad[i] * clip;
-    state.m1[i] = cfg.beta1 * state.m1[i] + (1 - cfg.beta1) * g;
-    state.m2[i] = beta2 * state.m2[i] + (1 - beta2) * g * g;
-    let v = tau[i] * (1 - cfg.lr * cfg.wd);
-    v -=
-      (cfg.lr * (state.m1[i] / (1 - cfg.beta1 ** t))) /
-      (Math.sqrt(state.m2[i] / (1 - beta2 ** t)) + cfg.adam_eps);
-    tau[i] = Math.max(-1, Math.min(1, v));
-  }
-  return { loss, kept };
+  return maskTrainingStep(ctx, groups, tau, state, cfg, { step: state.step++, lr: cfg.lr });
 }
 
 export function pruneStep(spec: PruneStepSpec): PruneStepResult {
@@ -171,7 +144,7 @@ export function pruneStep(spec: PruneStepSpec): PruneStepResult {
   const tau = new Float64Array(n);
   for (let i = 0; i < n; i++)
     tau[i] = Math.max(-1, Math.min(1, spec.mask.init_noise_bias + spec.mask.init_noise_scale * rng.normal()));
-  const state = { m1: new Float64Array(n), m2: new Float64Array(n), step: 0 };
+  const state = { ...maskOptimizerState(n), step: 0 };
   const times: number[] = [];
   const cpuTimes: number[] = [];
   const losses: number[] = [];
