@@ -54,3 +54,5 @@ export const DEFAULT_EVAL_PAIRS = 32;
 export const DEFAULT_EFFECTS_PAIRS = 8;
 export const DEFAULT_MAX_EFFECT_NODES = 128;
 export const DEFAULT_REPAIR_ROUNDS = 3;
+/** Standard errors of margin the bisection demands below the target (PruneRunOptions.confidence). */
+export const DEFAULT_CONFIDENCE = 0;

@@ -32,6 +32,13 @@ export interface PruneRunOptions {
   maxEffectNodes: number;
   /** Rounds of boundary-node promotion after the bisection (0: none); see repairRanking. */
   repairRounds: number;
+  /**
+   * Standard errors of margin the bisection demands: k is accepted when the mean loss over the evaluation
+   * pairs plus `confidence` standard errors of that mean (over pairs) is at most the target. 0: the mean
+   * itself (the paper's rule, "hit the target"); a circuit found so sits at the target and lands above it
+   * on about half of fresh samples, which a margin prevents (docs/pruning.md, "Held-out margin").
+   */
+  confidence?: number;
   progress?: ProgressFactory;
   /**
    * Node rankings by trial, shared between runs that differ only in the target loss: the ranking does not
@@ -110,13 +117,20 @@ export function pruneTask(
   const evalGroups = groupByLength(train, sequencesOf(evalPairIdx));
   const size = train.length;
   const draw = mixSeed(opts.mask.seed, 0x5eed);
-  const known = new Map<number, number>();
+  const z = opts.confidence ?? 0;
+  // Mean losses of the empty and the full circuit (the same under every ranking) and their bisection values.
+  const known = new Map<number, { mean: number; bound: number }>();
   const lossOf = (order: Int32Array) => (k: number) => {
     const cached = k === 0 || k === total ? known.get(k) : undefined;
-    if (cached !== undefined) return cached;
-    const l = meanMaskedLoss(ctx, evalGroups, size, topKMask(order, k), draw);
+    if (cached !== undefined) return cached.bound;
+    const mask = topKMask(order, k);
+    const l =
+      z === 0
+        ? { mean: meanMaskedLoss(ctx, evalGroups, size, mask, draw), bound: NaN }
+        : upperBound(maskedLosses(ctx, evalGroups, size, mask, { draw }).losses, evalPairIdx, z);
+    if (z === 0) l.bound = l.mean;
     if (k === 0 || k === total) known.set(k, l);
-    return l;
+    return l.bound;
   };
 
   const trials: TrialRecord[] = [];
@@ -187,6 +201,10 @@ export function pruneTask(
     }
   }
 
+  const meanAt = (k: number) => {
+    if (!known.has(k)) lossOf(rankNodes(bestScores))(k);
+    return known.get(k)!.mean;
+  };
   const chosen = trials[best];
   const keep = topKMask(bestOrder, chosen.k);
   const circuit = maskedLosses(ctx, evalGroups, size, keep, { draw });
@@ -212,10 +230,10 @@ export function pruneTask(
     keep,
     k: chosen.k,
     reached: chosen.reached,
-    lossFull: known.get(total) ?? lossOf(rankNodes(bestScores))(total),
+    lossFull: meanAt(total),
     lossCircuit,
     lossCalibrated,
-    lossEmpty: known.get(0) ?? lossOf(rankNodes(bestScores))(0),
+    lossEmpty: meanAt(0),
     calibration,
     scores: bestScores,
     trials,
@@ -226,6 +244,32 @@ export function pruneTask(
     effectsPairs: effectsPairIdx.length,
     effectsBaseLoss,
   };
+}
+
+/**
+ * The mean per-sequence loss over `pairs` (sequences 2p, 2p+1 of `losses`) and that mean plus `z`
+ * standard errors, the spread taken over the pairs' mean losses (a pair's two sequences share a
+ * prompt, so they are not independent). NaN losses (sequences that cannot be scored) are left out.
+ */
+export function upperBound(
+  losses: ArrayLike<number>,
+  pairs: readonly number[],
+  z: number,
+): { mean: number; bound: number } {
+  const seq: number[] = [];
+  const perPair: number[] = [];
+  for (const p of pairs) {
+    const both = [losses[2 * p], losses[2 * p + 1]].filter((l) => !Number.isNaN(l));
+    seq.push(...both);
+    if (both.length > 0) perPair.push(mean(both));
+  }
+  const m = mean(seq);
+  const n = perPair.length;
+  if (n < 2) return { mean: m, bound: m };
+  const pm = mean(perPair);
+  let ss = 0;
+  for (const x of perPair) ss += (x - pm) ** 2;
+  return { mean: m, bound: m + z * Math.sqrt(ss / (n - 1) / n) };
 }
 
 /** One trial's ranking: trained mask logits τ (learned) or attribution scores. */

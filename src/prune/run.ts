@@ -31,6 +31,8 @@ export interface PruneJob {
   effectsPairs: number;
   maxEffectNodes: number;
   repairRounds: number;
+  /** Standard errors of margin below the target (PruneRunOptions.confidence; 0 or omitted: none). */
+  confidence?: number;
   control?: ControlKind;
   /** Also prune under the other ablation types and record whether each reaches the target. */
   compareAblations?: boolean;
@@ -84,6 +86,8 @@ function pruneConfigRecord(job: PruneJob, meansSource: string | null): Record<st
     effects_pairs: job.effectsPairs,
     max_effect_nodes: job.maxEffectNodes,
     repair_rounds: job.repairRounds,
+    // Recorded only when set, so circuits pruned without a margin keep the files they had before it existed.
+    ...(job.confidence ? { confidence: job.confidence } : {}),
     calibration_steps: 16,
   };
 }
@@ -112,6 +116,7 @@ function pruneOnce(job: PruneJob, ablation: AblationKind) {
     effectsPairs: job.effectsPairs,
     maxEffectNodes: job.maxEffectNodes,
     repairRounds: job.repairRounds,
+    confidence: job.confidence,
     progress: job.progress,
     rankings: job.rankings,
   });

@@ -1,5 +1,6 @@
 import { intFlag, numFlag } from "../flag_values.js";
 import {
+  DEFAULT_CONFIDENCE,
   DEFAULT_EFFECTS_PAIRS,
   DEFAULT_EVAL_PAIRS,
   DEFAULT_MASK_TRAIN,
@@ -11,7 +12,7 @@ import type { PruneRunOptions } from "./prune.js";
 /** The settings of a prune run besides the model, task, target, method, ablation and control. */
 export type PruneSettings = Pick<
   PruneRunOptions,
-  "mask" | "search" | "evalPairs" | "effectsPairs" | "maxEffectNodes" | "repairRounds"
+  "mask" | "search" | "evalPairs" | "effectsPairs" | "maxEffectNodes" | "repairRounds" | "confidence"
 >;
 
 /**
@@ -27,6 +28,7 @@ export const PRUNE_SETTING_KEYS = [
   "effects_pairs",
   "max_effect_nodes",
   "repair_rounds",
+  "confidence",
   "k_coef",
   "lr",
   "init_noise_scale",
@@ -72,5 +74,6 @@ export function pruneSettings(
     effectsPairs: int("effects_pairs", DEFAULT_EFFECTS_PAIRS),
     maxEffectNodes: int("max_effect_nodes", DEFAULT_MAX_EFFECT_NODES, 0),
     repairRounds: int("repair_rounds", DEFAULT_REPAIR_ROUNDS, 0),
+    confidence: num("confidence", DEFAULT_CONFIDENCE, { min: 0 }),
   };
 }

@@ -58,6 +58,9 @@ describe("csp demo", () => {
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(0.05 * circuit.total_nodes);
     expect(circuit.loss_circuit).toBeLessThanOrEqual(0.15);
+    // Pruned with the demo's held-out margin, and the step's printed command says so.
+    expect((circuit.prune_config as { confidence?: number }).confidence).toBe(1);
+    expect(r.stderr).toMatch(/csp prune --model \S+ --task \S+ --out \S+ --confidence 1\n/);
 
     // The summary names the model of every number: the demo's own model and its task loss, then the circuits.
     expect(r.stdout).toContain(`model trained by this demo: ${model}\n`);

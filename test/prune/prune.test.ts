@@ -3,7 +3,7 @@ import { buildCircuit, formatCircuitJson } from "../../src/prune/circuit_file.js
 import { evaluateCircuit } from "../../src/circuit/evaluate.js";
 import { DEFAULT_MASK_TRAIN } from "../../src/prune/config.js";
 import { nodeLabel } from "../../src/circuit/nodes.js";
-import { pruneTask, type PruneOutcome, type PruneRunOptions } from "../../src/prune/prune.js";
+import { pruneTask, upperBound, type PruneOutcome, type PruneRunOptions } from "../../src/prune/prune.js";
 import { PLANTED_ESSENTIAL_NODES } from "../../src/prune/synthetic.js";
 import { shuffleLabels } from "../../src/circuit/task_data.js";
 import { plantedSetup, type PlantedSetup } from "./planted_setup.js";
@@ -161,5 +161,39 @@ describe("rankings shared across target losses", () => {
     }
     // The looser target needs no more nodes than the tighter one.
     expect(shared[0].k).toBeLessThanOrEqual(shared[1].k);
+  });
+});
+
+describe("the held-out margin (confidence)", () => {
+  it("upperBound: the mean over the pairs' sequences plus z standard errors of the pair means", () => {
+    // Pairs 0 and 2 of three; pair means 0.2 and 0.6: sd over pairs √0.08, SE √0.08/√2 = 0.2.
+    const losses = [0.1, 0.3, 9, 9, 0.5, 0.7];
+    const { mean, bound } = upperBound(losses, [0, 2], 1.5);
+    expect(mean).toBeCloseTo(0.4, 12);
+    expect(bound).toBeCloseTo(0.4 + 1.5 * 0.2, 12);
+    // An unscorable sequence (NaN) is left out; its pair's mean is its other sequence.
+    const withNaN = upperBound([0.1, NaN, 0.5, 0.7], [0, 1], 1);
+    expect(withNaN.mean).toBeCloseTo((0.1 + 0.5 + 0.7) / 3, 12);
+    expect(withNaN.bound).toBeCloseTo(
+      withNaN.mean + Math.sqrt(((0.1 - 0.35) ** 2 + (0.6 - 0.35) ** 2) / 2),
+      12,
+    );
+  });
+
+  it("keeps at least the nodes of the plain rule, and the circuit's mean loss sits further below the target", () => {
+    const s = plantedSetup();
+    const rankings = new Map();
+    const plain = pruneTask(s.ctx, s.train, { ...OPTIONS, targetLoss: 0.05, rankings });
+    const margin = pruneTask(s.ctx, s.train, { ...OPTIONS, targetLoss: 0.05, rankings, confidence: 2 });
+    expect(margin.reached).toBe(true);
+    expect(margin.k).toBeGreaterThanOrEqual(plain.k);
+    expect(margin.lossCircuit).toBeLessThanOrEqual(plain.lossCircuit);
+    // The bisection's accepted value is the bound, which is above the circuit's mean loss.
+    const accepted = margin.trials[0].loss;
+    expect(accepted).toBeLessThanOrEqual(0.05);
+    expect(accepted).toBeGreaterThan(margin.lossCircuit);
+    // The full and empty losses are means, as without a margin.
+    expect(margin.lossFull).toBe(plain.lossFull);
+    expect(margin.lossEmpty).toBe(plain.lossEmpty);
   });
 });

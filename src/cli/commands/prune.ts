@@ -4,6 +4,7 @@ import { ABLATION_KINDS } from "../../circuit/ablation.js";
 import { choiceFlag, numFlag } from "../../flag_values.js";
 import { pruneSettings, type PruneSettingKey } from "../../prune/settings.js";
 import {
+  DEFAULT_CONFIDENCE,
   DEFAULT_EFFECTS_PAIRS,
   DEFAULT_EVAL_PAIRS,
   DEFAULT_MASK_TRAIN,
@@ -31,6 +32,7 @@ export interface PruneFlags {
   effectsPairs?: string;
   maxEffectNodes?: string;
   repairRounds?: string;
+  confidence?: string;
   control?: string;
   compareAblations?: boolean;
   kCoef?: string;
@@ -125,6 +127,11 @@ export function registerPrune(program: Command): void {
       "--repair-rounds <n>",
       "times the node the bisection stopped at is moved to the front and k bisected again",
       String(DEFAULT_REPAIR_ROUNDS),
+    )
+    .option(
+      "--confidence <z>",
+      "margin: accept k when the mean loss plus z standard errors (over the evaluation pairs) is at most the target",
+      String(DEFAULT_CONFIDENCE),
     )
     .option("--control <kind>", `faithfulness control: ${CONTROLS.join(" | ")}`)
     .option(

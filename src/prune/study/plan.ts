@@ -55,7 +55,7 @@ export interface CellSettings {
   method: PruneMethod;
   ablation: StudySpec["ablation"];
   control: ControlKind | null;
-  prune: Record<PruneSettingKey, number>;
+  prune: Partial<Record<PruneSettingKey, number>>;
 }
 
 /** A cell's results: test-split losses (csp evaluate's), sizes and time. */

@@ -41,7 +41,7 @@ export interface StudySpec {
   main_target: number;
   ablation: AblationKind;
   /** Every prune setting (csp prune's defaults where the spec sets none). */
-  prune: Record<PruneSettingKey, number>;
+  prune: Partial<Record<PruneSettingKey, number>>;
   /** Which models the summary compares (default: chosen by validation loss). */
   compare: { sparse: string | null; dense: string | null };
 }
@@ -234,7 +234,7 @@ export function readStudySpec(file: string): StudySpec {
 }
 
 /** Prune settings by their spec keys. */
-export function settingsRecord(s: PruneSettings): Record<PruneSettingKey, number> {
+export function settingsRecord(s: PruneSettings): Partial<Record<PruneSettingKey, number>> {
   const m = s.mask;
   return {
     seed: m.seed,
@@ -245,6 +245,8 @@ export function settingsRecord(s: PruneSettings): Record<PruneSettingKey, number
     effects_pairs: s.effectsPairs,
     max_effect_nodes: s.maxEffectNodes,
     repair_rounds: s.repairRounds,
+    // Only when set: studies recorded before the margin existed keep matching their cells (and resume).
+    ...(s.confidence ? { confidence: s.confidence } : {}),
     k_coef: m.k_coef,
     lr: m.lr,
     init_noise_scale: m.init_noise_scale,
@@ -259,7 +261,7 @@ export function settingsRecord(s: PruneSettings): Record<PruneSettingKey, number
 /** The prune settings a spec's record stands for (the record is already checked). */
 export function specPruneSettings(spec: StudySpec): PruneSettings {
   return pruneSettings(
-    (k) => String(spec.prune[k]),
+    (k) => (spec.prune[k] === undefined ? undefined : String(spec.prune[k])),
     (k) => `prune.${k}`,
   );
 }
