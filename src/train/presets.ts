@@ -25,6 +25,7 @@ export const PRESET_NAMES = [
   "zoo-sparse-ef1",
   "zoo-sparse-ef2",
   "zoo-sparse-ef4",
+  "zoo-sparse-ef4-l0x4",
   "zoo-dense-d32",
   "zoo-dense-d64",
   "zoo-dense-d128",
@@ -169,17 +170,20 @@ function zooModel(dModel: number): GPTConfig {
   });
 }
 
-function zooSparse(ef: number): Preset {
+/** A zoo sparse preset at width ×ef; `l0` multiplies the zoo's nonzero budget (the L0 axis). */
+function zooSparse(ef: number, l0 = 1): Preset {
+  const name = l0 === 1 ? `zoo-sparse-ef${ef}` : `zoo-sparse-ef${ef}-l0x${l0}`;
+  const axis = l0 === 1 ? `fixed nonzeros, width ×${ef}` : `${l0}× the nonzeros, width ×${ef}`;
   return {
-    name: `zoo-sparse-ef${ef}` as PresetName,
-    description: `zoo: 2 layers, d_model ${128 * ef}, weight matrices keep 1/${16 * ef * ef} (fixed nonzeros, width ×${ef})`,
+    name: name as PresetName,
+    description: `zoo: 2 layers, d_model ${128 * ef}, weight matrices keep 1/${(16 * ef * ef) / l0} (${axis})`,
     model: zooModel(128 * ef),
     train: train({
       total_steps: ZOO_STEPS,
       global_bs: 16,
       n_ctx: 128,
       lr: 1e-2,
-      pfrac: 1 / 16,
+      pfrac: l0 / 16,
       expansion_factor: ef,
       expansion_factor_mlp: ef,
       minimum_alive_per_neuron: 1,
@@ -216,6 +220,8 @@ function zooDense(dModel: number): Preset {
 }
 
 for (const ef of [1, 2, 4]) PRESETS[`zoo-sparse-ef${ef}` as PresetName] = zooSparse(ef);
+// The L0 lever (docs/zoo.md): the widest width with 4× the nonzeros (weight matrices keep 1/64).
+PRESETS["zoo-sparse-ef4-l0x4"] = zooSparse(4, 4);
 for (const d of [32, 64, 128]) PRESETS[`zoo-dense-d${d}` as PresetName] = zooDense(d);
 
 export function getPreset(name: string): Preset {
