@@ -120,15 +120,16 @@ export function pruneTask(
   const z = opts.confidence ?? 0;
   // Mean losses of the empty and the full circuit (the same under every ranking) and their bisection values.
   const known = new Map<number, { mean: number; bound: number }>();
+  const evaluate = (mask: Float32Array): { mean: number; bound: number } => {
+    if (z !== 0)
+      return upperBound(maskedLosses(ctx, evalGroups, size, mask, { draw }).losses, evalPairIdx, z);
+    const m = meanMaskedLoss(ctx, evalGroups, size, mask, draw);
+    return { mean: m, bound: m };
+  };
   const lossOf = (order: Int32Array) => (k: number) => {
     const cached = k === 0 || k === total ? known.get(k) : undefined;
     if (cached !== undefined) return cached.bound;
-    const mask = topKMask(order, k);
-    const l =
-      z === 0
-        ? { mean: meanMaskedLoss(ctx, evalGroups, size, mask, draw), bound: NaN }
-        : upperBound(maskedLosses(ctx, evalGroups, size, mask, { draw }).losses, evalPairIdx, z);
-    if (z === 0) l.bound = l.mean;
+    const l = evaluate(topKMask(order, k));
     if (k === 0 || k === total) known.set(k, l);
     return l.bound;
   };
