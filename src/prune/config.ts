@@ -56,3 +56,11 @@ export const DEFAULT_MAX_EFFECT_NODES = 128;
 export const DEFAULT_REPAIR_ROUNDS = 3;
 /** Standard errors of margin the bisection demands below the target (PruneRunOptions.confidence). */
 export const DEFAULT_CONFIDENCE = 0;
+
+/**
+ * The margin as a record field, present only when set: circuit files and study cell records made
+ * before the margin existed stay identical (and a study resumes over them).
+ */
+export function confidenceField(confidence: number | undefined): { confidence?: number } {
+  return confidence ? { confidence } : {};
+}

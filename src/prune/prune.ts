@@ -120,12 +120,9 @@ export function pruneTask(
   const z = opts.confidence ?? 0;
   // Mean losses of the empty and the full circuit (the same under every ranking) and their bisection values.
   const known = new Map<number, { mean: number; bound: number }>();
-  const evaluate = (mask: Float32Array): { mean: number; bound: number } => {
-    if (z !== 0)
-      return upperBound(maskedLosses(ctx, evalGroups, size, mask, { draw }).losses, evalPairIdx, z);
-    const m = meanMaskedLoss(ctx, evalGroups, size, mask, draw);
-    return { mean: m, bound: m };
-  };
+  // At z = 0 the bound is the mean, summed in the same order as meanMaskedLoss (pairs ascending).
+  const evaluate = (mask: Float32Array) =>
+    upperBound(maskedLosses(ctx, evalGroups, size, mask, { draw }).losses, evalPairIdx, z);
   const lossOf = (order: Int32Array) => (k: number) => {
     const cached = k === 0 || k === total ? known.get(k) : undefined;
     if (cached !== undefined) return cached.bound;

@@ -9,6 +9,7 @@ import {
   DEFAULT_MAX_EFFECT_NODES,
   DEFAULT_REPAIR_ROUNDS,
   DEFAULT_TARGET_LOSS,
+  confidenceField,
   type MaskTrainConfig,
 } from "./config.js";
 import { pruneTask, type PruneMethod, type PruneOutcome, type PruneRunOptions } from "./prune.js";
@@ -86,8 +87,7 @@ function pruneConfigRecord(job: PruneJob, meansSource: string | null): Record<st
     effects_pairs: job.effectsPairs,
     max_effect_nodes: job.maxEffectNodes,
     repair_rounds: job.repairRounds,
-    // Recorded only when set, so circuits pruned without a margin keep the files they had before it existed.
-    ...(job.confidence ? { confidence: job.confidence } : {}),
+    ...confidenceField(job.confidence),
     calibration_steps: 16,
   };
 }

@@ -5,6 +5,7 @@ import { TASK_GENERATORS } from "../../tasks/generators/registry.js";
 import { ABLATION_KINDS, type AblationKind } from "../../circuit/ablation.js";
 import { PRUNE_SETTING_KEYS, pruneSettings, type PruneSettingKey, type PruneSettings } from "../settings.js";
 import { PRUNE_METHODS, type PruneMethod } from "../prune.js";
+import { confidenceField } from "../config.js";
 import { CONTROLS, type ControlKind } from "../../circuit/setup.js";
 
 export const MODEL_KINDS = ["sparse", "dense"] as const;
@@ -245,8 +246,7 @@ export function settingsRecord(s: PruneSettings): Partial<Record<PruneSettingKey
     effects_pairs: s.effectsPairs,
     max_effect_nodes: s.maxEffectNodes,
     repair_rounds: s.repairRounds,
-    // Only when set: studies recorded before the margin existed keep matching their cells (and resume).
-    ...(s.confidence ? { confidence: s.confidence } : {}),
+    ...confidenceField(s.confidence),
     k_coef: m.k_coef,
     lr: m.lr,
     init_noise_scale: m.init_noise_scale,
