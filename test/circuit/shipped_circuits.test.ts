@@ -7,7 +7,7 @@ import { readCircuit } from "../../src/circuit/read.js";
 import { evaluateOnTestSplit } from "../../src/cli/commands/evaluate.js";
 
 // The circuits shipped in models/default/circuits/ (pruned with `csp prune --model models/default --task
-// models/default/tasks/T.jsonl --out models/default/circuits/T.json`) must open as shipped (issue #14):
+// models/default/tasks/T.jsonl --out models/default/circuits/T.json --confidence 1`) must open as shipped (issue #14):
 // from any working directory, without --model or --task.
 const SHIPPED = resolve("models/default/circuits");
 const elsewhere = mkdtempSync(join(tmpdir(), "csp-shipped-"));
