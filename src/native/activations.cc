@@ -125,6 +125,23 @@ struct RangeCount {
   int32_t maxKey;  // over the whole row (NaN check)
 };
 
+#if !defined(__AVX512F__) && defined(__AVX2__)
+// For each 8-bit set of lanes, the permutation that moves those lanes, in order, to the front.
+struct LeftPackTable {
+  __m256i lanes[256];
+  LeftPackTable() {
+    for (int bits = 0; bits < 256; bits++) {
+      alignas(32) int32_t order[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int n = 0;
+      for (int l = 0; l < 8; l++)
+        if (bits & (1 << l)) order[n++] = l;
+      lanes[bits] = _mm256_load_si256(reinterpret_cast<const __m256i*>(order));
+    }
+  }
+};
+const LeftPackTable kLeftPack;
+#endif
+
 // Appends the keys of row in [lo, hi] to out (room for d + kVL keys) and counts those above hi.
 RangeCount gatherRange(const float* row, int d, int32_t lo, int32_t hi, int32_t* out) {
   RangeCount r{0, 0, 0};
@@ -143,6 +160,25 @@ RangeCount gatherRange(const float* row, int d, int32_t lo, int32_t hi, int32_t*
     best = vmax(key, best);
   }
   r.maxKey = hmax(best);
+#elif defined(__AVX2__)
+  // AVX2 has no compress: the 8 lanes' in-range bits index a table of left-packing permutations.
+  const __m256i mask = _mm256_set1_epi32(kMagnitudeMask);
+  const __m256i low = _mm256_set1_epi32(lo - 1), high = _mm256_set1_epi32(hi);
+  __m256i best = _mm256_setzero_si256();
+  for (; j + 8 <= d; j += 8) {
+    const __m256i key = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + j)), mask);
+    const __m256i over = _mm256_cmpgt_epi32(key, high);
+    const __m256i in = _mm256_andnot_si256(over, _mm256_cmpgt_epi32(key, low));
+    const int inBits = _mm256_movemask_ps(_mm256_castsi256_ps(in));
+    const __m256i packed = _mm256_permutevar8x32_epi32(key, _mm256_load_si256(&kLeftPack.lanes[inBits]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r.count), packed);
+    r.count += __builtin_popcount(inBits);
+    r.above += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(over)));
+    best = _mm256_max_epi32(key, best);
+  }
+  alignas(32) int32_t bestLanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(bestLanes), best);
+  for (int32_t b : bestLanes) r.maxKey = std::max(r.maxKey, b);
 #endif
   for (; j < d; j++) {
     const int32_t key = keyOf(row[j]);

@@ -92,6 +92,21 @@ void packTransposed(const float* src, int64_t ld, int t, int dh, int tp, float* 
     }
     return;
   }
+#elif defined(__AVX__)
+  if (dh % 8 == 0) {
+    // Tiles of 8 keys × 8 channels, transposed in registers: each key's channels are read as whole
+    // vectors (one cache line per key and head) instead of one float at a time down a column.
+    for (int j0 = 0; j0 < tp; j0 += 8) {
+      for (int c0 = 0; c0 < dh; c0 += 8) {
+        __m256 r[8];
+        for (int jj = 0; jj < 8; jj++)
+          r[jj] = j0 + jj < t ? _mm256_loadu_ps(src + (j0 + jj) * ld + c0) : _mm256_setzero_ps();
+        transpose8x8(r);
+        for (int c = 0; c < 8; c++) _mm256_storeu_ps(dst + static_cast<size_t>(c0 + c) * tp + j0, r[c]);
+      }
+    }
+    return;
+  }
 #endif
   for (int c = 0; c < dh; c++) {
     float* d = dst + static_cast<size_t>(c) * tp;
@@ -109,6 +124,18 @@ void unpackTransposed(const float* src, int tp, int t, int dh, float* dst, int64
       for (int c = 0; c < 16; c++) r[c] = vload(src + static_cast<size_t>(c) * tp + j0);
       transpose16x16(r);
       for (int jj = 0; jj < 16 && j0 + jj < t; jj++) vstore(dst + (j0 + jj) * ld, r[jj]);
+    }
+    return;
+  }
+#elif defined(__AVX__)
+  if (dh % 8 == 0) {
+    for (int j0 = 0; j0 < t; j0 += 8) {
+      for (int c0 = 0; c0 < dh; c0 += 8) {
+        __m256 r[8];
+        for (int c = 0; c < 8; c++) r[c] = _mm256_loadu_ps(src + static_cast<size_t>(c0 + c) * tp + j0);
+        transpose8x8(r);
+        for (int jj = 0; jj < 8 && j0 + jj < t; jj++) _mm256_storeu_ps(dst + (j0 + jj) * ld + c0, r[jj]);
+      }
     }
     return;
   }

@@ -375,6 +375,18 @@ inline To vconvert(const From& v) {
 // Writes mask lanes (-1 / 0) as bytes 1 / 0.
 template <typename M>
 inline void storeMaskBytes(uint8_t* p, const M& mask) {
+#if defined(__AVX2__) && !defined(__AVX512F__)
+  if constexpr (std::is_same<M, vi>::value && IsPair<vi>::value && kRegisterBytes == 32) {
+    // Two 8 × int32 masks to 16 bytes by saturating packs (GCC's convert extracts lane by lane here).
+    // The packs work within 128-bit halves, so the 64-bit blocks are reordered between them.
+    const __m256i lo = reinterpret_cast<const __m256i&>(mask.lo), hi = reinterpret_cast<const __m256i&>(mask.hi);
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8);  // lo 0-7 | hi 0-7
+    const __m256i bytes = _mm256_packs_epi16(words, words);
+    const __m128i both = _mm_unpacklo_epi64(_mm256_castsi256_si128(bytes), _mm256_extracti128_si256(bytes, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_and_si128(both, _mm_set1_epi8(1)));
+    return;
+  }
+#endif
   if constexpr (IsPair<M>::value) {
     storeMaskBytes(p, mask.lo);
     storeMaskBytes(p + lanesOf<typename M::Half>(), mask.hi);
@@ -605,6 +617,36 @@ inline SumBatch vsumBatch(vf r[16]) { return vsum16(r); }
 constexpr int kBatchSums = 8;
 typedef f32x8 SumBatch;
 inline SumBatch vsumBatch(vf r[8]) { return vsum8(r); }
+#endif
+
+#if defined(__AVX__)
+// In-register transpose of an 8×8 tile: r[i][j] -> r[j][i].
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]);
+  const __m256 t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]);
+  const __m256 t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]);
+  const __m256 t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]);
+  const __m256 t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
 #endif
 
 // Scratch memory aligned to a cache line; grows on demand and is kept for the next call, so that
