@@ -10,6 +10,7 @@
         "src/native/activations.cc",
         "src/native/attention.cc",
         "src/native/gemm.cc",
+        "src/native/node_mask.cc",
         "src/native/rows.cc",
         "src/native/sparse.cc",
         "src/native/thread_pool.cc",

@@ -191,6 +191,12 @@ export interface Backend {
   /** A [rows, width] block copied between row-major arrays of other widths (see backend/ts/rows.ts). */
   copyBlock(o: BlockCopy): void;
 
+  /** Circuit pruning's node mask at one site (see NodeMaskArgs): out = m·x + (1 − m)·μ where m ≠ 1. */
+  nodeMaskForward(a: NodeMaskForwardArgs): void;
+
+  /** Its backward: dx = m·dOut where m ≠ 1; with dMask, d loss / d m added per channel. */
+  nodeMaskBackward(a: NodeMaskBackwardArgs): void;
+
   /** Entries of `a` that are not zero (-0 counts as zero). */
   countNonzeros(a: Float32Array): number;
 
@@ -247,4 +253,33 @@ export interface Backend {
     dLogits: FloatArray | undefined,
     scale: number,
   ): { loss: number; count: number };
+}
+
+/** One site's activations and node mask (circuit pruning: ablated channels move toward μ). */
+export interface NodeMaskArgs {
+  /** Activations [rows, width]. */
+  x: FloatArray;
+  rows: number;
+  width: number;
+  /** m per channel [width]: 1 keeps the channel exactly, 0 replaces it by μ. */
+  mask: FloatArray;
+  /** μ: one value per channel [width], or with muPerRow one per row and channel [rows·width]. */
+  mu: Float32Array;
+  muPerRow: boolean;
+}
+
+export interface NodeMaskForwardArgs extends NodeMaskArgs {
+  /** [rows, width]: x itself (in place), or an array not overlapping it. */
+  out: FloatArray;
+}
+
+export interface NodeMaskBackwardArgs extends NodeMaskArgs {
+  /** d loss / d out [rows, width]. */
+  dOut: FloatArray;
+  /** d loss / d x [rows, width], written. */
+  dx: FloatArray;
+  /** d loss / d m [width], added into when given. */
+  dMask?: Float64Array;
+  /** Attribution: rows per sequence; dMask then receives Σ over sequences of |Σ over its rows|. */
+  perSequence?: number;
 }

@@ -149,6 +149,27 @@ export interface NativeAddon {
     rows: number,
     width: number,
   ): void;
+  nodeMaskForward(
+    x: Float32Array,
+    rows: number,
+    width: number,
+    mask: Float64Array,
+    mu: Float32Array,
+    muPerRow: boolean,
+    out: Float32Array,
+  ): void;
+  nodeMaskBackward(
+    x: Float32Array,
+    rows: number,
+    width: number,
+    mask: Float64Array,
+    mu: Float32Array,
+    muPerRow: boolean,
+    dOut: Float32Array,
+    dx: Float32Array,
+    dMask: Float64Array | null,
+    perSequence: number,
+  ): void;
   // Training-step kernels (src/native/train_kernels.h).
   adamUpdate(
     p: Float32Array,
@@ -298,6 +319,20 @@ export function cpuCannotRun(b: NativeBuildInfo): string | undefined {
 }
 
 /** Float32 throughout (or absent): the native kernels apply; Float64 goes to the TypeScript oracle. */
+/** Whether two arrays' bytes overlap (the kernels that read one while writing the other refuse that). */
+function sharesMemory(a: Float32Array, b: Float32Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
+/** The values as a Float64Array (exact from float32), the array itself when it already is one. */
+function float64(a: FloatArray): Float64Array {
+  return a instanceof Float64Array ? a : new Float64Array(a);
+}
+
 function allF32(...arrays: (FloatArray | undefined)[]): boolean {
   return arrays.every((a) => a === undefined || a instanceof Float32Array);
 }
@@ -504,6 +539,33 @@ function loadBuild(march: string | undefined): Loaded {
             o.width,
           )
         : tsBackend.copyBlock(o),
+    nodeMaskForward: (a) =>
+      allF32(a.x, a.out) && (a.x === a.out || !sharesMemory(a.x as Float32Array, a.out as Float32Array))
+        ? addon.nodeMaskForward(
+            a.x as Float32Array,
+            a.rows,
+            a.width,
+            float64(a.mask),
+            a.mu,
+            a.muPerRow,
+            a.out as Float32Array,
+          )
+        : tsBackend.nodeMaskForward(a),
+    nodeMaskBackward: (a) =>
+      allF32(a.x, a.dOut, a.dx)
+        ? addon.nodeMaskBackward(
+            a.x as Float32Array,
+            a.rows,
+            a.width,
+            float64(a.mask),
+            a.mu,
+            a.muPerRow,
+            a.dOut as Float32Array,
+            a.dx as Float32Array,
+            a.dMask ?? null,
+            a.perSequence ?? 0,
+          )
+        : tsBackend.nodeMaskBackward(a),
     countNonzeros: (a) => addon.countNonzeros(a),
     csrFromDense: (dense, rows, cols) => {
       const nnz = addon.countNonzeros(dense.subarray(0, rows * cols));

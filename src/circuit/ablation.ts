@@ -1,7 +1,8 @@
 import { forward } from "../model/gpt.js";
 import type { Intervention } from "../model/hooks.js";
 import type { Model } from "../model/model.js";
-import { Tensor, type FloatArray } from "../tensor/tensor.js";
+import { allocLike, Tensor, type FloatArray } from "../tensor/tensor.js";
+import { getBackend } from "../backend/index.js";
 import { Rng } from "../random/rng.js";
 import { nodeSitePattern, type NodeLayout, type NodeSite } from "./nodes.js";
 import type { SequenceGroup } from "./task_data.js";
@@ -95,57 +96,32 @@ export function maskIntervention(
 ): Intervention {
   const w = site.width;
   const off = site.offset;
-  // The channels the mask changes (m ≠ 1), fixed for this intervention's life (one forward/backward).
-  const changed: number[] = [];
-  for (let c = 0; c < w; c++) if (mask[off + c] !== 1) changed.push(c);
-  const zeros = new Float32Array(w);
-  const channel = base.channel ?? zeros;
-  const rowsBase = base.rows;
-  /** μ of row r: a view of the resample rows, or the per-channel constants. */
-  const muRow = (r: number) => (rowsBase ? rowsBase.subarray(r * w, (r + 1) * w) : channel);
+  // As doubles once (the kernels' type; exact from float32), not at every call.
+  const siteMask = new Float64Array(mask.subarray(off, off + w));
+  // Whether the mask changes anything (some m ≠ 1), fixed for this intervention's life (one forward/backward).
+  let changes = false;
+  for (let c = 0; c < w && !changes; c++) changes = siteMask[c] !== 1;
+  const mu = base.rows ?? base.channel ?? new Float32Array(w);
+  const muPerRow = base.rows !== undefined;
+  const be = getBackend();
+  const args = (x: FloatArray) => ({ x, rows: x.length / w, width: w, mask: siteMask, mu, muPerRow });
   return {
+    // In place: the hook point hands an intervention a copy whenever it keeps the original.
     forward(input: Tensor): Tensor {
-      const out = input.clone();
-      const x = out.data;
-      const rows = x.length / w;
-      if (changed.length === 0) return out;
-      for (let r = 0; r < rows; r++) {
-        const mu = muRow(r);
-        const row = r * w;
-        for (const c of changed) {
-          const m = mask[off + c];
-          x[row + c] = m * x[row + c] + (1 - m) * mu[c];
-        }
-      }
-      return out;
+      if (changes) be.nodeMaskForward({ ...args(input.data), out: input.data });
+      return input;
     },
     backward(dOut: Tensor, input: Tensor): Tensor {
-      const d = dOut.data;
-      const x = input.data;
-      const rows = d.length / w;
-      if (grad) {
-        const acc = grad.dMask;
-        const t = grad.perSequenceAbs ? grad.perSequenceAbs.t : rows;
-        const s = new Float64Array(w);
-        // Sums over the rows of one sequence (attribution: then |·| per sequence) or of all rows.
-        for (let seq = 0; seq < rows / t; seq++) {
-          s.fill(0);
-          for (let r = seq * t; r < (seq + 1) * t; r++) {
-            const mu = muRow(r);
-            const row = r * w;
-            for (let c = 0; c < w; c++) s[c] += d[row + c] * (x[row + c] - mu[c]);
-          }
-          if (grad.perSequenceAbs) for (let c = 0; c < w; c++) acc[off + c] += Math.abs(s[c]);
-          else for (let c = 0; c < w; c++) acc[off + c] += s[c];
-        }
-      }
-      const dx = dOut.clone();
-      const out = dx.data;
-      if (changed.length === 0) return dx;
-      for (let r = 0; r < rows; r++) {
-        const row = r * w;
-        for (const c of changed) out[row + c] *= mask[off + c];
-      }
+      if (!changes && !grad) return dOut.clone();
+      const dx = new Tensor(allocLike(dOut.data, dOut.size), [...dOut.shape]);
+      // d loss / d m of this site's channels is added into the slice of the flat gradient.
+      be.nodeMaskBackward({
+        ...args(input.data),
+        dOut: dOut.data,
+        dx: dx.data,
+        dMask: grad?.dMask.subarray(off, off + w),
+        perSequence: grad?.perSequenceAbs?.t,
+      });
       return dx;
     },
   };

@@ -14,6 +14,7 @@
 #include "activations.h"
 #include "attention.h"
 #include "gemm.h"
+#include "node_mask.h"
 #include "rows.h"
 #include "simd.h"
 #include "sparse.h"
@@ -57,52 +58,15 @@ class Args {
     return static_cast<int>(d);
   }
 
-  // A Float32Array with at least `need` elements.
+  // A Float32Array / Float64Array / Int32Array / Uint8Array with at least `need` elements.
   float* f32(size_t i, const char* name, size_t need, size_t* length = nullptr) {
-    if (failed_) return nullptr;
-    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      typeError(std::string(name) + " must be a Float32Array");
-      return nullptr;
-    }
-    Napi::Float32Array a = info_[i].As<Napi::Float32Array>();
-    if (a.ElementLength() < need) {
-      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
-      return nullptr;
-    }
-    if (length) *length = a.ElementLength();
-    return a.Data();
+    return typed<float, napi_float32_array>(i, name, need, "a Float32Array", length);
   }
-
-  // An Int32Array with at least `need` elements.
+  double* f64(size_t i, const char* name, size_t need) { return typed<double, napi_float64_array>(i, name, need, "a Float64Array"); }
   int32_t* i32(size_t i, const char* name, size_t need, size_t* length = nullptr) {
-    if (failed_) return nullptr;
-    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-      typeError(std::string(name) + " must be an Int32Array");
-      return nullptr;
-    }
-    Napi::Int32Array a = info_[i].As<Napi::Int32Array>();
-    if (a.ElementLength() < need) {
-      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
-      return nullptr;
-    }
-    if (length) *length = a.ElementLength();
-    return a.Data();
+    return typed<int32_t, napi_int32_array>(i, name, need, "an Int32Array", length);
   }
-
-  // A Uint8Array with at least `need` elements.
-  uint8_t* u8(size_t i, const char* name, size_t need) {
-    if (failed_) return nullptr;
-    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-      typeError(std::string(name) + " must be a Uint8Array");
-      return nullptr;
-    }
-    Napi::Uint8Array a = info_[i].As<Napi::Uint8Array>();
-    if (a.ElementLength() < need) {
-      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
-      return nullptr;
-    }
-    return a.Data();
-  }
+  uint8_t* u8(size_t i, const char* name, size_t need) { return typed<uint8_t, napi_uint8_array>(i, name, need, "a Uint8Array"); }
 
   // The kernels write `out` while reading `in`; overlapping memory would make the result depend on
   // the blocking and the thread schedule.
@@ -142,6 +106,22 @@ class Args {
   void outOfMemory() { fail(Napi::Error::New(info_.Env(), std::string(fn_) + ": out of memory for scratch buffers")); }
 
  private:
+  template <typename T, napi_typedarray_type kType>
+  T* typed(size_t i, const char* name, size_t need, const char* what, size_t* length = nullptr) {
+    if (failed_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != kType) {
+      typeError(std::string(name) + " must be " + what);
+      return nullptr;
+    }
+    Napi::TypedArrayOf<T> a = info_[i].As<Napi::TypedArrayOf<T>>();
+    if (a.ElementLength() < need) {
+      rangeError(std::string(name) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(need));
+      return nullptr;
+    }
+    if (length) *length = a.ElementLength();
+    return a.Data();
+  }
+
   void fail(Napi::Error error) {
     if (failed_) return;
     failed_ = true;
@@ -255,6 +235,49 @@ Napi::Value AbsTopK(const Napi::CallbackInfo& info) {
     csp::absTopK(x, n, d, k, kept);
     return true;
   });
+  return info.Env().Undefined();
+}
+
+// The node-mask arguments shared by both directions: x, rows, width, mask (Float64Array), mu, muPerRow.
+bool nodeMaskView(Args& args, csp::NodeMaskView& v) {
+  v.rows = args.dim(1, "rows");
+  v.width = args.dim(2, "width");
+  v.muPerRow = args.boolean(5, "muPerRow");
+  const size_t entries = mul(v.rows, v.width);
+  v.x = args.f32(0, "x", entries);
+  v.mask = args.f64(3, "mask", v.width);
+  v.mu = args.f32(4, "mu", v.muPerRow ? entries : v.width);
+  return !args.failed();
+}
+
+// nodeMaskForward(x, rows, width, mask, mu, muPerRow, out)
+Napi::Value NodeMaskForward(const Napi::CallbackInfo& info) {
+  Args args(info, "nodeMaskForward");
+  csp::NodeMaskView v{};
+  if (!args.count(7) || !nodeMaskView(args, v)) return info.Env().Undefined();
+  const size_t entries = mul(v.rows, v.width);
+  float* out = args.f32(6, "out", entries);
+  if (out != v.x) args.disjoint(out, entries * 4, "out", v.x, entries * 4, "x");  // in place is fine
+  if (args.failed()) return info.Env().Undefined();
+  csp::nodeMaskForward(v, out);
+  return info.Env().Undefined();
+}
+
+// nodeMaskBackward(x, rows, width, mask, mu, muPerRow, dOut, dx, dMask | null, perSequence)
+Napi::Value NodeMaskBackward(const Napi::CallbackInfo& info) {
+  Args args(info, "nodeMaskBackward");
+  csp::NodeMaskView v{};
+  if (!args.count(10) || !nodeMaskView(args, v)) return info.Env().Undefined();
+  const size_t entries = mul(v.rows, v.width);
+  const float* dOut = args.f32(6, "dOut", entries);
+  float* dx = args.f32(7, "dx", entries);
+  double* dMask = info[8].IsNull() || info[8].IsUndefined() ? nullptr : args.f64(8, "dMask", v.width);
+  const int perSequence = args.dim(9, "perSequence");
+  if (!args.failed() && perSequence > 0 && v.rows % perSequence != 0) args.rangeError("rows must be a multiple of perSequence");
+  args.disjoint(dx, entries * 4, "dx", dOut, entries * 4, "dOut");
+  args.disjoint(dx, entries * 4, "dx", v.x, entries * 4, "x");
+  if (args.failed()) return info.Env().Undefined();
+  csp::nodeMaskBackward(v, dOut, dx, dMask, perSequence);
   return info.Env().Undefined();
 }
 
@@ -768,6 +791,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("addGatheredRows", Napi::Function::New(env, AddGatheredRows, "addGatheredRows"));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows, "scatterAddRows"));
   exports.Set("copyBlock", Napi::Function::New(env, CopyBlock, "copyBlock"));
+  exports.Set("nodeMaskForward", Napi::Function::New(env, NodeMaskForward, "nodeMaskForward"));
+  exports.Set("nodeMaskBackward", Napi::Function::New(env, NodeMaskBackward, "nodeMaskBackward"));
   exports.Set("countNonzeros", Napi::Function::New(env, CountNonzeros, "countNonzeros"));
   exports.Set("denseToCsr", Napi::Function::New(env, DenseToCsr, "denseToCsr"));
   // Training-step kernels (train_kernels.h).

@@ -21,6 +21,7 @@ import {
   maskByKeptTs,
   sumSquaresTs,
 } from "./train_kernels.js";
+import { nodeMaskBackward, nodeMaskForward } from "./node_mask.js";
 import { projectTopKTs } from "./train_topk.js";
 
 /** The TypeScript backend: the oracle every native kernel is tested against (one file per native .cc). */
@@ -43,6 +44,8 @@ export const tsBackend: Backend = {
   rmsNormBackward,
   scatterAddRows,
   copyBlock,
+  nodeMaskForward,
+  nodeMaskBackward,
   adamUpdate: adamUpdateTs,
   sumSquares: sumSquaresTs,
   divideInPlace: divideInPlaceTs,
