@@ -276,7 +276,7 @@ export interface NodeMaskForwardArgs extends NodeMaskArgs {
 export interface NodeMaskBackwardArgs extends NodeMaskArgs {
   /** d loss / d out [rows, width]. */
   dOut: FloatArray;
-  /** d loss / d x [rows, width], written. */
+  /** d loss / d x [rows, width], written: dOut itself (in place), or an array overlapping neither it nor x. */
   dx: FloatArray;
   /** d loss / d m [width], added into when given. */
   dMask?: Float64Array;

@@ -552,7 +552,9 @@ function loadBuild(march: string | undefined): Loaded {
           )
         : tsBackend.nodeMaskForward(a),
     nodeMaskBackward: (a) =>
-      allF32(a.x, a.dOut, a.dx)
+      allF32(a.x, a.dOut, a.dx) &&
+      (a.dx === a.dOut || !sharesMemory(a.dx as Float32Array, a.dOut as Float32Array)) &&
+      !sharesMemory(a.dx as Float32Array, a.x as Float32Array)
         ? addon.nodeMaskBackward(
             a.x as Float32Array,
             a.rows,

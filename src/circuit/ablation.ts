@@ -1,7 +1,7 @@
 import { forward } from "../model/gpt.js";
 import type { Intervention } from "../model/hooks.js";
 import type { Model } from "../model/model.js";
-import { allocLike, Tensor, type FloatArray } from "../tensor/tensor.js";
+import { Tensor, type FloatArray } from "../tensor/tensor.js";
 import { getBackend } from "../backend/index.js";
 import { Rng } from "../random/rng.js";
 import { nodeSitePattern, type NodeLayout, type NodeSite } from "./nodes.js";
@@ -111,18 +111,18 @@ export function maskIntervention(
       if (changes) be.nodeMaskForward({ ...args(input.data), out: input.data });
       return input;
     },
+    // In place too: the backward pass hands over a gradient it does not read again.
     backward(dOut: Tensor, input: Tensor): Tensor {
-      if (!changes && !grad) return dOut.clone();
-      const dx = new Tensor(allocLike(dOut.data, dOut.size), [...dOut.shape]);
+      if (!changes && !grad) return dOut;
       // d loss / d m of this site's channels is added into the slice of the flat gradient.
       be.nodeMaskBackward({
         ...args(input.data),
         dOut: dOut.data,
-        dx: dx.data,
+        dx: dOut.data,
         dMask: grad?.dMask.subarray(off, off + w),
         perSequence: grad?.perSequenceAbs?.t,
       });
-      return dx;
+      return dOut;
     },
   };
 }

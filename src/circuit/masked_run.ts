@@ -1,6 +1,7 @@
 import { backward, forward } from "../model/gpt.js";
 import type { Model } from "../model/model.js";
-import type { FloatArray } from "../tensor/tensor.js";
+import { StepWorkspace } from "../model/workspace.js";
+import type { Tensor, FloatArray } from "../tensor/tensor.js";
 import { mixSeed } from "../random/seed.js";
 import { maskInterventions, type BaselineSource, type MaskGradient } from "./ablation.js";
 import type { NodeLayout } from "./nodes.js";
@@ -29,6 +30,23 @@ export function frozenModel<A extends FloatArray>(model: Model<A>): Model<A> {
   };
 }
 
+/**
+ * The arrays the masked runs of one context reuse, pass after pass (each group's results are read
+ * before the next group's pass): the forward's and backward's activations and gradients, and the
+ * gradient of a learnable bigram table (which the frozen model's backward still writes).
+ */
+interface RunBuffers {
+  workspace: StepWorkspace;
+  gradBuffers: Map<string, Tensor>;
+}
+const runBuffers = new WeakMap<PruneContext, RunBuffers>();
+
+function buffersOf(ctx: PruneContext): RunBuffers {
+  let b = runBuffers.get(ctx);
+  if (!b) runBuffers.set(ctx, (b = { workspace: new StepWorkspace(), gradBuffers: new Map() }));
+  return b;
+}
+
 /** Per-sequence results of a masked evaluation, indexed like the sequences the groups were built from. */
 export interface MaskedLosses {
   losses: Float64Array;
@@ -53,10 +71,11 @@ export function maskedLosses(
     correctId: new Int32Array(size),
     altId: new Int32Array(size),
   };
+  const { workspace } = buffersOf(ctx);
   groups.forEach((g, gi) => {
     const baselines = ctx.baselines.forGroup(g, mixSeed(opts.draw ?? 0, gi));
     const interventions = maskInterventions(ctx.layout, mask, baselines);
-    const fwd = forward(ctx.model, g.ids, g.n, g.t, { interventions });
+    const fwd = forward(ctx.model, g.ids, g.n, g.t, { interventions, workspace });
     const res = contrastLoss(fwd.logits.data, g, ctx.model.dims.vocab, { calibration: opts.calibration });
     g.members.forEach((m, r) => {
       losses[m] = res.losses[r];
@@ -83,6 +102,7 @@ export function maskedLossGradient(
   const total = groups.reduce((s, g) => s + g.n, 0);
   const V = ctx.model.dims.vocab;
   let sum = 0;
+  const { workspace, gradBuffers } = buffersOf(ctx);
   groups.forEach((g, gi) => {
     const baselines = ctx.baselines.forGroup(g, mixSeed(draw, gi));
     const sink: MaskGradient = {
@@ -90,11 +110,11 @@ export function maskedLossGradient(
       perSequenceAbs: grad.attribution ? { t: g.t } : undefined,
     };
     const interventions = maskInterventions(ctx.layout, mask, baselines, sink);
-    const fwd = forward(ctx.model, g.ids, g.n, g.t, { interventions, keepCache: true });
-    const dLogits = new Float32Array(g.n * g.t * V);
+    const fwd = forward(ctx.model, g.ids, g.n, g.t, { interventions, keepCache: true, workspace });
+    const dLogits = workspace.floats(fwd.logits.data, g.n * g.t * V);
     const { losses } = contrastLoss(fwd.logits.data, g, V, { dLogits, gradScale: 1 / total });
     for (const l of losses) sum += l;
-    backward(ctx.frozen, fwd, { dLogits });
+    backward(ctx.frozen, fwd, { dLogits, gradBuffers });
   });
   return sum / total;
 }

@@ -46,8 +46,8 @@ export interface ForwardOptions {
   /** Default for backward()'s weightGrad. */
   weightGrad?: WeightGradMode;
   /**
-   * With keepCache: take every array of this pass and of its backward() from here (a training loop
-   * passes the same one each step). The previous pass's results and cache are overwritten.
+   * Take every array of this pass (and with keepCache, of its backward()) from here: a loop that runs
+   * pass after pass passes the same one each time. The previous pass's results and cache are overwritten.
    */
   workspace?: StepWorkspace;
 }
@@ -119,7 +119,7 @@ export function forward<A extends FloatArray>(
   if (t > dims.blockSize) throw new CspError(`sequence length ${t} exceeds block_size ${dims.blockSize}`);
   checkTokenIds(inputIds, "token id", dims.vocab);
   const keep = opts.keepCache ?? false;
-  const workspace = keep ? opts.workspace : undefined;
+  const workspace = opts.workspace;
   workspace?.restart();
   const sparseThreshold = opts.sparseThreshold ?? DEFAULT_SPARSE_THRESHOLD;
   const hooks = new Map<string, Tensor>();

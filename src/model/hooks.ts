@@ -5,8 +5,9 @@ import { hookPointNames } from "./hook_points.js";
  * An intervention at a hook point: its result replaces the activation downstream (the reference's
  * `interventions` semantics). `forward` may change its input in place and return it: the forward
  * pass hands it a copy whenever it keeps the original (for backward). `backward` maps the gradient
- * w.r.t. the result to the gradient w.r.t. the input; interventions without one can be used only
- * when no gradients are requested.
+ * w.r.t. the result to the gradient w.r.t. the input, and may do so in place too (the backward pass
+ * does not read the gradient it hands over again); interventions without one can be used only when
+ * no gradients are requested.
  */
 export interface Intervention {
   forward(input: Tensor): Tensor;

@@ -1,9 +1,11 @@
 import { allocLike, type FloatArray } from "../tensor/tensor.js";
 
 /**
- * Arrays reused by a loop that runs the same forward + backward every step (training): the i-th array
- * a pass asks for gets the same memory each step, zeroed, instead of a fresh allocation. That spares
- * the allocator, the page faults and the garbage collector hundreds of MB per step.
+ * Arrays reused by a loop that runs forward (+ backward) passes one after another (training steps,
+ * the masked runs of circuit pruning): the i-th array a pass asks for gets the same memory each time,
+ * zeroed, instead of a fresh allocation. That spares the allocator, the page faults and the garbage
+ * collector hundreds of MB per pass. Passes of different shapes share it too: an array is a view of
+ * the first `len` entries of the largest one asked for in its place so far.
  *
  * Whatever a pass returned (logits, its cache) is overwritten by the next pass that uses the same
  * workspace: hand one only to a caller that is done with the previous pass's results.
@@ -24,7 +26,8 @@ export class StepWorkspace {
   floats(like: FloatArray, len: number): FloatArray {
     const i = this.nextFloat++;
     const have = this.floatArrays[i];
-    if (have && have.length === len && have.constructor === like.constructor) return have.fill(0);
+    if (have && have.length >= len && have.constructor === like.constructor)
+      return have.subarray(0, len).fill(0);
     return (this.floatArrays[i] = allocLike(like, len));
   }
 
@@ -32,7 +35,7 @@ export class StepWorkspace {
   mask(len: number): Uint8Array {
     const i = this.nextMask++;
     const have = this.maskArrays[i];
-    if (have && have.length === len) return have.fill(0);
+    if (have && have.length >= len) return have.subarray(0, len).fill(0);
     return (this.maskArrays[i] = new Uint8Array(len));
   }
 }

@@ -274,7 +274,7 @@ Napi::Value NodeMaskBackward(const Napi::CallbackInfo& info) {
   double* dMask = info[8].IsNull() || info[8].IsUndefined() ? nullptr : args.f64(8, "dMask", v.width);
   const int perSequence = args.dim(9, "perSequence");
   if (!args.failed() && perSequence > 0 && v.rows % perSequence != 0) args.rangeError("rows must be a multiple of perSequence");
-  args.disjoint(dx, entries * 4, "dx", dOut, entries * 4, "dOut");
+  if (dx != dOut) args.disjoint(dx, entries * 4, "dx", dOut, entries * 4, "dOut");  // in place is fine
   args.disjoint(dx, entries * 4, "dx", v.x, entries * 4, "x");
   if (args.failed()) return info.Env().Undefined();
   csp::nodeMaskBackward(v, dOut, dx, dMask, perSequence);

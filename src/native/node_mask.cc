@@ -83,34 +83,32 @@ void nodeMaskForward(const NodeMaskView& v, float* out) {
 void nodeMaskBackward(const NodeMaskView& v, const float* dOut, float* dx, double* dMask, int perSequence) {
   const int w = v.width, rows = v.rows;
   const int threads = threadsFor(static_cast<int64_t>(rows) * w);
+  // d loss / d m first: dx may be dOut itself.
+  if (dMask) {
+    const int t = perSequence > 0 ? perSequence : rows;
+    // Channel blocks are independent sums, each summed row after row; a thread owns whole blocks.
+    constexpr int kBlock = 256;
+    const int blocks = (w + kBlock - 1) / kBlock;
+    parallelFor(blocks, std::min(threads, blocks), [&](int b) {
+      const int c0 = b * kBlock, c1 = std::min(w, c0 + kBlock);
+      double s[kBlock];
+      for (int seq = 0; seq < rows / t; seq++) {
+        std::fill(s, s + (c1 - c0), 0.0);
+        for (int r = seq * t; r < (seq + 1) * t; r++) {
+          const int64_t row = static_cast<int64_t>(r) * w;
+          const float* x = v.x + row;
+          const float* mu = v.mu + (v.muPerRow ? row : 0);
+          const float* d = dOut + row;
+          for (int c = c0; c < c1; c++)
+            s[c - c0] += static_cast<double>(d[c]) * (static_cast<double>(x[c]) - static_cast<double>(mu[c]));
+        }
+        for (int c = c0; c < c1; c++) dMask[c] += perSequence > 0 ? std::fabs(s[c - c0]) : s[c - c0];
+      }
+    });
+  }
   parallelFor(rows, threads, [&](int r) {
     const int64_t row = static_cast<int64_t>(r) * w;
     scaleRow(v.mask, dOut + row, w, dx + row);
-  });
-  if (!dMask) return;
-  const int t = perSequence > 0 ? perSequence : rows;
-  // Channel blocks are independent sums; each thread owns whole blocks.
-  constexpr int kBlock = 256;
-  const int blocks = (w + kBlock - 1) / kBlock;
-  parallelFor(blocks, std::min(threads, blocks), [&](int b) {
-    const int c0 = b * kBlock, c1 = std::min(w, c0 + kBlock);
-    double s[kBlock];
-    for (int seq = 0; seq < rows / t; seq++) {
-      std::fill(s, s + (c1 - c0), 0.0);
-      for (int r = seq * t; r < (seq + 1) * t; r++) {
-        const int64_t row = static_cast<int64_t>(r) * w;
-        const float* x = v.x + row;
-        const float* mu = v.mu + (v.muPerRow ? row : 0);
-        const float* d = dOut + row;
-        for (int c = c0; c < c1; c++)
-          s[c - c0] += static_cast<double>(d[c]) * (static_cast<double>(x[c]) - static_cast<double>(mu[c]));
-      }
-      if (perSequence > 0) {
-        for (int c = c0; c < c1; c++) dMask[c] += std::fabs(s[c - c0]);
-      } else {
-        for (int c = c0; c < c1; c++) dMask[c] += s[c - c0];
-      }
-    }
   });
 }
 

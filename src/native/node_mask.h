@@ -17,7 +17,7 @@ struct NodeMaskView {
 // overlap it. Parallel over rows.
 void nodeMaskForward(const NodeMaskView& v, float* out);
 
-// dx = m·dOut where m ≠ 1, dOut elsewhere. With dMask, adds per channel Σ_rows dOut·(x − μ) summed in
+// dx = m·dOut where m ≠ 1, dOut elsewhere (dx may be dOut itself, not otherwise overlap it). With dMask, adds per channel Σ_rows dOut·(x − μ) summed in
 // row order, or (perSequence = t > 0) Σ over sequences of |Σ over its t rows|. Parallel over rows for
 // dx and over channels for dMask: every sum runs in the oracle's order whatever the thread count.
 void nodeMaskBackward(const NodeMaskView& v, const float* dOut, float* dx, double* dMask, int perSequence);

@@ -69,6 +69,12 @@ describe("node mask: native agrees with the TypeScript oracle bit for bit", () =
             expect(Array.from(dMaskGot), `${what} dMask perSequence=${perSequence}`).toEqual(
               Array.from(dMaskWant),
             );
+            // In place: dx written over dOut, d loss / d m read from it first.
+            const io = dOut.slice();
+            const dMaskInPlace = Float64Array.from({ length: w }, (_, c) => c / 7);
+            native.nodeMaskBackward({ ...args, dOut: io, dx: io, dMask: dMaskInPlace, perSequence });
+            expect(bits(io), `${what} dx in place`).toEqual(bits(dxWant));
+            expect(Array.from(dMaskInPlace), `${what} dMask in place`).toEqual(Array.from(dMaskWant));
           }
         }
       }

@@ -330,6 +330,37 @@ describe("a step workspace", () => {
         expect(Array.from(got.grads.get(name)!.data), name).toEqual(Array.from(g.data));
     }
   });
+
+  it("serves passes of other shapes, and forward passes alone, from the same memory", () => {
+    const ws = new StepWorkspace();
+    const short = t - 2;
+    const shortIds = new Int32Array(b * short);
+    for (let r = 0; r < b; r++) shortIds.set(ids.subarray(r * t, r * t + short), r * short);
+    const runs: [Int32Array, number, boolean][] = [
+      [ids, t, true],
+      [shortIds, short, true],
+      [ids, t, false],
+      [shortIds, short, false],
+      [ids, t, true],
+    ];
+    const firstLogits = new Map<boolean, ArrayBufferLike>();
+    for (const [tokens, len, keepCache] of runs) {
+      const want = forward(model, tokens, b, len, { keepCache });
+      const got = forward(model, tokens, b, len, { keepCache, workspace: ws });
+      expect(Array.from(got.logits.data), `T=${len} keepCache=${keepCache}`).toEqual(
+        Array.from(want.logits.data),
+      );
+      // The first pass's logits array (the longest asked for in its place) holds the later ones'.
+      const buffer = got.logits.data.buffer;
+      if (!firstLogits.has(keepCache)) firstLogits.set(keepCache, buffer);
+      expect(buffer, `T=${len} keepCache=${keepCache}`).toBe(firstLogits.get(keepCache));
+      if (keepCache) {
+        const g = backward(model, got, { dLogits: new Float32Array(got.logits.size).fill(0.01) }).grads;
+        const w = backward(model, want, { dLogits: new Float32Array(want.logits.size).fill(0.01) }).grads;
+        for (const [name, x] of w) expect(Array.from(g.get(name)!.data), name).toEqual(Array.from(x.data));
+      }
+    }
+  });
 });
 
 describe("backward into reused gradient buffers", () => {
