@@ -12,6 +12,35 @@ namespace csp {
 namespace {
 // Rows per chunk so that a chunk is worth a thread hand-off (~64k elements).
 int rowsPerChunk(int d) { return std::max(1, 65536 / std::max(1, d)); }
+
+// ss[r] = Σ_j x[r·stride + j]² for G rows, each summed in double in j order, as one row alone would
+// be: the G sums are independent chains, so they advance side by side instead of one add latency
+// per element.
+template <int G>
+void sumSquaresRows(const float* x, int64_t stride, int d, double* ss) {
+  double acc[G] = {};
+  for (int j = 0; j < d; j++) {
+    for (int r = 0; r < G; r++) {
+      const double v = x[r * stride + j];
+      acc[r] += v * v;
+    }
+  }
+  for (int r = 0; r < G; r++) ss[r] = acc[r];
+}
+// dots[r] = Σ_j dy·w·x·rstd of G rows, in double in j order (the backward's per-row dot product),
+// side by side as sumSquaresRows.
+template <int G>
+void normDotRows(const float* dy, int64_t dyStride, const float* x, int64_t xStride, const float* w,
+                 const float* rstd, int d, double* dots) {
+  double acc[G] = {};
+  for (int j = 0; j < d; j++) {
+    for (int r = 0; r < G; r++)
+      acc[r] += static_cast<double>(dy[r * dyStride + j]) * w[j] * x[r * xStride + j] * static_cast<double>(rstd[r]);
+  }
+  for (int r = 0; r < G; r++) dots[r] = acc[r];
+}
+
+constexpr int kNormRows = 8;
 }  // namespace
 
 void addInto(const float* a, const float* b, float* out, int64_t size) {
@@ -24,10 +53,19 @@ void rmsNormForward(const float* x, const float* w, int n, int d, float* out, fl
   const int chunks = (n + per - 1) / per;
   parallelFor(chunks, threadCount(), [&](int c) {
     const int end = std::min(n, (c + 1) * per);
+    double sums[kNormRows];
     for (int i = c * per; i < end; i++) {
+      const int inGroup = (i - c * per) % kNormRows;
+      if (inGroup == 0) {
+        const float* group = x + static_cast<int64_t>(i) * xStride;
+        if (end - i >= kNormRows) {
+          sumSquaresRows<kNormRows>(group, xStride, d, sums);
+        } else {
+          for (int r = 0; r < end - i; r++) sumSquaresRows<1>(group + r * static_cast<int64_t>(xStride), xStride, d, sums + r);
+        }
+      }
       const float* xi = x + static_cast<int64_t>(i) * xStride;
-      double ss = 0;
-      for (int j = 0; j < d; j++) ss += static_cast<double>(xi[j]) * xi[j];
+      const double ss = sums[inGroup];
       const double r = 1.0 / std::sqrt(ss / d + eps);
       rstd[i] = static_cast<float>(r);
       float* oi = out + static_cast<int64_t>(i) * outStride + outOffset;
@@ -45,14 +83,23 @@ void rmsNormBackward(const float* dy, const float* x, const float* w, const floa
   parallelFor(chunks, threadCount(), [&](int c) {
     const int end = std::min(n, (c + 1) * per);
     double* dwc = dw ? partial.data() + static_cast<size_t>(c) * d : nullptr;
+    double dots[kNormRows];
     for (int i = c * per; i < end; i++) {
       const float* dyi = dy + static_cast<int64_t>(i) * dyStride + dyOffset;
       const float* xi = x + static_cast<int64_t>(i) * d;
       float* dxi = dx + static_cast<int64_t>(i) * d;
       const double r = rstd[i];
-      double dot = 0;
-      for (int j = 0; j < d; j++) dot += static_cast<double>(dyi[j]) * w[j] * xi[j] * r;
-      const double meanDot = dot / d;
+      const int inGroup = (i - c * per) % kNormRows;
+      if (inGroup == 0) {
+        if (end - i >= kNormRows) {
+          normDotRows<kNormRows>(dyi, dyStride, xi, d, w, rstd + i, d, dots);
+        } else {
+          for (int q = 0; q < end - i; q++)
+            normDotRows<1>(dyi + q * static_cast<int64_t>(dyStride), dyStride, xi + q * static_cast<int64_t>(d), d, w,
+                           rstd + i + q, d, dots + q);
+        }
+      }
+      const double meanDot = dots[inGroup] / d;
       for (int j = 0; j < d; j++) {
         const double g = static_cast<double>(dyi[j]) * w[j];
         const double u = xi[j] * r;
