@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RMS_EPS, type Backend, type TopKProjection } from "./backend.js";
+import { RMS_EPS, type Backend, type NodeMaskArgs, type TopKProjection } from "./backend.js";
 import { tsBackend } from "./ts/index.js";
 import { checkProjection } from "./ts/train_topk.js";
 import type { FloatArray } from "../tensor/tensor.js";
@@ -149,26 +149,15 @@ export interface NativeAddon {
     rows: number,
     width: number,
   ): void;
-  nodeMaskForward(
-    x: Float32Array,
-    rows: number,
-    width: number,
-    mask: Float64Array,
-    mu: Float32Array,
-    muPerRow: boolean,
-    out: Float32Array,
-  ): void;
+  nodeMaskForward(...args: [...AddonNodeMask, out: Float32Array]): void;
   nodeMaskBackward(
-    x: Float32Array,
-    rows: number,
-    width: number,
-    mask: Float64Array,
-    mu: Float32Array,
-    muPerRow: boolean,
-    dOut: Float32Array,
-    dx: Float32Array,
-    dMask: Float64Array | null,
-    perSequence: number,
+    ...args: [
+      ...AddonNodeMask,
+      dOut: Float32Array,
+      dx: Float32Array,
+      dMask: Float64Array | null,
+      perSequence: number,
+    ]
   ): void;
   // Training-step kernels (src/native/train_kernels.h).
   adamUpdate(
@@ -319,6 +308,20 @@ export function cpuCannotRun(b: NativeBuildInfo): string | undefined {
 }
 
 /** Float32 throughout (or absent): the native kernels apply; Float64 goes to the TypeScript oracle. */
+/** The arguments both node-mask kernels of the addon start with. */
+type AddonNodeMask = [
+  x: Float32Array,
+  rows: number,
+  width: number,
+  mask: Float64Array,
+  mu: Float32Array,
+  muPerRow: boolean,
+];
+
+function addonNodeMask(a: NodeMaskArgs): AddonNodeMask {
+  return [a.x as Float32Array, a.rows, a.width, float64(a.mask), a.mu, a.muPerRow];
+}
+
 /** Whether two arrays' bytes overlap (the kernels that read one while writing the other refuse that). */
 function sharesMemory(a: Float32Array, b: Float32Array): boolean {
   return (
@@ -541,27 +544,14 @@ function loadBuild(march: string | undefined): Loaded {
         : tsBackend.copyBlock(o),
     nodeMaskForward: (a) =>
       allF32(a.x, a.out) && (a.x === a.out || !sharesMemory(a.x as Float32Array, a.out as Float32Array))
-        ? addon.nodeMaskForward(
-            a.x as Float32Array,
-            a.rows,
-            a.width,
-            float64(a.mask),
-            a.mu,
-            a.muPerRow,
-            a.out as Float32Array,
-          )
+        ? addon.nodeMaskForward(...addonNodeMask(a), a.out as Float32Array)
         : tsBackend.nodeMaskForward(a),
     nodeMaskBackward: (a) =>
       allF32(a.x, a.dOut, a.dx) &&
       (a.dx === a.dOut || !sharesMemory(a.dx as Float32Array, a.dOut as Float32Array)) &&
       !sharesMemory(a.dx as Float32Array, a.x as Float32Array)
         ? addon.nodeMaskBackward(
-            a.x as Float32Array,
-            a.rows,
-            a.width,
-            float64(a.mask),
-            a.mu,
-            a.muPerRow,
+            ...addonNodeMask(a),
             a.dOut as Float32Array,
             a.dx as Float32Array,
             a.dMask ?? null,
