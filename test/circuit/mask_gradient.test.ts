@@ -108,3 +108,49 @@ describe("mask gradients match finite differences (float64, ts backend)", () => 
     expect(heavisideSurrogate(1, 0.5)).toBeCloseTo((s * (1 - s)) / 0.5, 12);
   });
 });
+
+describe("masked runs reuse a context's arrays (float32, native backend)", () => {
+  beforeAll(() => setBackend("native"));
+  const config = testConfig({ afrac: 0.5, afrac_loctypes: "attn_in,mlp_neuron,attn_k", sink: true });
+  const model = randomModel(config, 12, "f32");
+  const layout = nodeLayout(model.dims);
+  const r = rng(6);
+  const means = new Map(
+    layout.sites.map((s) => [s.name, Float32Array.from({ length: s.width }, () => r() - 0.5)]),
+  );
+  const context = () => ({
+    model,
+    frozen: frozenModel(model),
+    layout,
+    baselines: constantBaselines("mean", means),
+  });
+  const seqs: TaskSequence[] = [6, 3, 6, 5, 3, 4].map((len, i) => ({
+    ids: randomTokens(len, config.vocab_size, 40 + i),
+    correct: i % config.vocab_size,
+    alt: (i + 2) % config.vocab_size,
+  }));
+  // Batches of other lengths and sizes, in an order where later groups are both larger and smaller.
+  const batches = [[0, 1, 2], [3, 4], [0, 1, 2, 3, 4, 5], [5]].map((b) => groupByLength(seqs, b));
+  const masks = [0.3, 0.6, 0.9].map((p) =>
+    Float32Array.from({ length: layout.total }, () => (r() < p ? 1 : 0)),
+  );
+
+  it("gives the losses and mask gradients of a fresh context, run after run", () => {
+    const reused = context();
+    for (const groups of batches) {
+      for (const mask of masks) {
+        const fresh = context();
+        const want = new Float64Array(layout.total);
+        const got = new Float64Array(layout.total);
+        const lossWant = maskedLossGradient(fresh, groups, mask, { dMask: want });
+        const lossGot = maskedLossGradient(reused, groups, mask, { dMask: got });
+        expect(lossGot).toBe(lossWant);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        const evalWant = maskedLosses(context(), groups, seqs.length, mask).losses;
+        expect(Array.from(maskedLosses(reused, groups, seqs.length, mask).losses)).toEqual(
+          Array.from(evalWant),
+        );
+      }
+    }
+  });
+});
