@@ -6,7 +6,8 @@ import { nodeLayout } from "../../src/circuit/nodes.js";
 import { heaviside, heavisideSurrogate } from "../../src/prune/surrogate.js";
 import { groupByLength, type TaskSequence } from "../../src/circuit/task_data.js";
 import { sigmoid } from "../../src/circuit/task_loss.js";
-import { Tensor } from "../../src/tensor/tensor.js";
+import { Tensor, type FloatArray } from "../../src/tensor/tensor.js";
+import type { Model } from "../../src/model/model.js";
 import { randomModel, randomTokens, testConfig } from "../helpers/models.js";
 import { rng } from "../helpers/random.js";
 
@@ -40,16 +41,22 @@ describe("mask intervention", () => {
   });
 });
 
-describe("mask gradients match finite differences (float64, ts backend)", () => {
-  beforeAll(() => setBackend("ts"));
-  const config = testConfig({ afrac: 0.5, afrac_loctypes: "attn_in,mlp_neuron,attn_k", sink: true });
-  const model = randomModel(config, 11, "f64");
+const config = testConfig({ afrac: 0.5, afrac_loctypes: "attn_in,mlp_neuron,attn_k", sink: true });
+
+/** A mean-ablation pruning context (means drawn from `meansSeed`) for a random model of `config`. */
+function meanAblationContext(model: Model<FloatArray>, meansSeed: number) {
   const layout = nodeLayout(model.dims);
-  const r = rng(5);
+  const r = rng(meansSeed);
   const means = new Map(
     layout.sites.map((s) => [s.name, Float32Array.from({ length: s.width }, () => r() - 0.5)]),
   );
-  const ctx = { model, frozen: frozenModel(model), layout, baselines: constantBaselines("mean", means) };
+  return () => ({ model, frozen: frozenModel(model), layout, baselines: constantBaselines("mean", means) });
+}
+
+describe("mask gradients match finite differences (float64, ts backend)", () => {
+  beforeAll(() => setBackend("ts"));
+  const ctx = meanAblationContext(randomModel(config, 11, "f64"), 5)();
+  const layout = ctx.layout;
   const seqs: TaskSequence[] = [4, 4, 6, 3].map((len, i) => ({
     ids: randomTokens(len, config.vocab_size, 20 + i),
     correct: i % config.vocab_size,
@@ -111,19 +118,10 @@ describe("mask gradients match finite differences (float64, ts backend)", () => 
 
 describe("masked runs reuse a context's arrays (float32, native backend)", () => {
   beforeAll(() => setBackend("native"));
-  const config = testConfig({ afrac: 0.5, afrac_loctypes: "attn_in,mlp_neuron,attn_k", sink: true });
-  const model = randomModel(config, 12, "f32");
-  const layout = nodeLayout(model.dims);
-  const r = rng(6);
-  const means = new Map(
-    layout.sites.map((s) => [s.name, Float32Array.from({ length: s.width }, () => r() - 0.5)]),
-  );
-  const context = () => ({
-    model,
-    frozen: frozenModel(model),
-    layout,
-    baselines: constantBaselines("mean", means),
-  });
+  // Each call is a new context object, so a new set of reused arrays.
+  const context = meanAblationContext(randomModel(config, 12, "f32"), 6);
+  const layout = context().layout;
+  const r = rng(7);
   const seqs: TaskSequence[] = [6, 3, 6, 5, 3, 4].map((len, i) => ({
     ids: randomTokens(len, config.vocab_size, 40 + i),
     correct: i % config.vocab_size,
