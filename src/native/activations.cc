@@ -125,23 +125,6 @@ struct RangeCount {
   int32_t maxKey;  // over the whole row (NaN check)
 };
 
-#if !defined(__AVX512F__) && defined(__AVX2__)
-// For each 8-bit set of lanes, the permutation that moves those lanes, in order, to the front.
-struct LeftPackTable {
-  __m256i lanes[256];
-  LeftPackTable() {
-    for (int bits = 0; bits < 256; bits++) {
-      alignas(32) int32_t order[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int n = 0;
-      for (int l = 0; l < 8; l++)
-        if (bits & (1 << l)) order[n++] = l;
-      lanes[bits] = _mm256_load_si256(reinterpret_cast<const __m256i*>(order));
-    }
-  }
-};
-const LeftPackTable kLeftPack;
-#endif
-
 // Appends the keys of row in [lo, hi] to out (room for d + kVL keys) and counts those above hi.
 RangeCount gatherRange(const float* row, int d, int32_t lo, int32_t hi, int32_t* out) {
   RangeCount r{0, 0, 0};

@@ -6,8 +6,9 @@
 // independent of how the outputs are split between threads.
 // Each thread chunk packs the operand shared by all chunks again (A when C is split by columns), so
 // packing must run near memory speed: the transposing packs (A[m,k], B stored [n,k]) go through a
-// 16×16 register transpose, the others copy whole panel rows. Scalar strided packing used to take
-// about a fifth of a 2048³ product on two threads.
+// 16×16 register transpose (8×8 on AVX/AVX2 builds), the others copy whole panel rows. Scalar
+// strided packing used to take about a fifth of a 2048³ product on two threads (AVX-512; the AVX2
+// build packed that way until 2026-12-03).
 #include "gemm.h"
 
 #include <algorithm>
@@ -75,6 +76,18 @@ void packA(const Problem& g, int i0, int mc, int p0, int kc, float* __restrict p
           for (int q = 0; q < 16; q++) std::memcpy(dst + (p + q) * MR, &r[q], MR * sizeof(float));
         }
       }
+#elif defined(__AVX__)
+      static_assert(MR <= 8, "one 8×8 transpose covers a panel");
+      if (rows == MR) {
+        pDone = kc - kc % 8;
+        for (int p = 0; p < pDone; p += 8) {
+          __m256 r[8];
+          for (int i = 0; i < MR; i++) r[i] = _mm256_loadu_ps(src + static_cast<size_t>(i) * g.k + p);
+          for (int i = MR; i < 8; i++) r[i] = _mm256_setzero_ps();
+          transpose8x8(r);
+          for (int q = 0; q < 8; q++) std::memcpy(dst + (p + q) * MR, &r[q], MR * sizeof(float));
+        }
+      }
 #endif
       for (int i = 0; i < rows; i++) {
         for (int p = pDone; p < kc; p++) dst[p * MR + i] = src[static_cast<size_t>(i) * g.k + p];
@@ -126,6 +139,19 @@ void packB(const Problem& g, int j0, int nc, int p0, int kc, float* __restrict p
             for (int i = 0; i < 16; i++) r[i] = vload(src + static_cast<size_t>(i) * g.k + p);
             transpose16x16(r);
             for (int q = 0; q < 16; q++) vstore(dst + (p + q) * NR + h, r[q]);
+          }
+        }
+      }
+#elif defined(__AVX__)
+      if (cols == NR) {
+        pDone = kc - kc % 8;
+        for (int h = 0; h < NR; h += 8) {
+          const float* src = g.b + static_cast<size_t>(j0 + jr + h) * g.k + p0;
+          for (int p = 0; p < pDone; p += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + static_cast<size_t>(i) * g.k + p);
+            transpose8x8(r);
+            for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + q) * NR + h, r[q]);
           }
         }
       }

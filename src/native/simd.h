@@ -372,6 +372,39 @@ inline To vconvert(const From& v) {
   }
 }
 
+// Bit l of the result = lane l of a vi comparison mask (-1 / 0 lanes) is set.
+inline uint32_t laneBits(const vi& mask) {
+#if defined(__AVX512F__)
+  return _mm512_test_epi32_mask((__m512i)mask, (__m512i)mask);
+#elif defined(__AVX2__)
+  if constexpr (IsPair<vi>::value && kRegisterBytes == 32) {
+    const __m256 lo = reinterpret_cast<const __m256&>(mask.lo), hi = reinterpret_cast<const __m256&>(mask.hi);
+    return static_cast<uint32_t>(_mm256_movemask_ps(lo)) | static_cast<uint32_t>(_mm256_movemask_ps(hi)) << 8;
+  }
+#endif
+  uint32_t bits = 0;
+  for (int l = 0; l < kVL; l++) bits |= static_cast<uint32_t>(lane(mask, l) != 0) << l;
+  return bits;
+}
+
+#if defined(__AVX2__) && !defined(__AVX512F__)
+// AVX2 has no compress instruction. For each set of 8 lanes (a bit mask), the permutation that moves
+// those lanes, in order, to the front: _mm256_permutevar8x32_epi32(v, kLeftPack.lanes[bits]).
+struct LeftPackTable {
+  __m256i lanes[256];
+  LeftPackTable() {
+    for (int bits = 0; bits < 256; bits++) {
+      alignas(32) int32_t order[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int n = 0;
+      for (int l = 0; l < 8; l++)
+        if (bits & (1 << l)) order[n++] = l;
+      lanes[bits] = _mm256_load_si256(reinterpret_cast<const __m256i*>(order));
+    }
+  }
+};
+inline const LeftPackTable kLeftPack;
+#endif
+
 // Writes mask lanes (-1 / 0) as bytes 1 / 0.
 template <typename M>
 inline void storeMaskBytes(uint8_t* p, const M& mask) {

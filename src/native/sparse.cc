@@ -300,26 +300,69 @@ thread_local std::vector<float> t_colVal;
 
 }  // namespace
 
+namespace {
+
+// Bit l set where p[l] != 0 (NaN counts, −0 does not), for the 16 entries at p.
+inline uint32_t nonzeroBits(const float* p) { return laneBits((vloadBits(p) & 0x7fffffff) != vi{}); }
+
+constexpr int64_t kScanChunk = 1 << 16;  // entries per parallel chunk of a scan over a dense matrix
+
+}  // namespace
+
 int64_t countNonzeros(const float* dense, int64_t size) {
-  int64_t n = 0;
-  for (int64_t i = 0; i < size; i++) n += dense[i] != 0.0f;
-  return n;
+  const int chunks = static_cast<int>((size + kScanChunk - 1) / kScanChunk);
+  std::vector<int64_t> counts(static_cast<size_t>(std::max(chunks, 1)), 0);
+  parallelFor(chunks, chunks > 1 ? threadCount() : 1, [&](int chunk) {
+    const int64_t b = chunk * kScanChunk, e = std::min(size, b + kScanChunk);
+    int64_t n = 0, i = b;
+    for (; i + kVL <= e; i += kVL) n += __builtin_popcount(nonzeroBits(dense + i));
+    for (; i < e; i++) n += dense[i] != 0.0f;
+    counts[chunk] = n;
+  });
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  return total;
 }
 
 void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values) {
-  int32_t p = 0;
-  for (int r = 0; r < rows; r++) {
-    rowPtr[r] = p;
-    const float* row = dense + static_cast<int64_t>(r) * cols;
-    for (int c = 0; c < cols; c++) {
-      if (row[c] != 0.0f) {
-        colIdx[p] = c;
-        values[p] = row[c];
-        p++;
+  // Row ranges in parallel, each appending its nonzeros to buffers of its own and storing its rows'
+  // counts in rowPtr[r + 1]; then the counts become offsets and the buffers are copied into place.
+  // The output is the same whatever the ranges: rows in order, columns ascending.
+  const int64_t n = static_cast<int64_t>(rows) * cols;
+  const int chunks = static_cast<int>(std::min<int64_t>(rows, std::max<int64_t>(1, n / kScanChunk)));
+  std::vector<std::vector<int32_t>> chunkIdx(static_cast<size_t>(std::max(chunks, 1)));
+  std::vector<std::vector<float>> chunkVal(chunkIdx.size());
+  auto rowBegin = [&](int chunk) { return static_cast<int>(static_cast<int64_t>(rows) * chunk / chunks); };
+  parallelFor(chunks, chunks > 1 ? threadCount() : 1, [&](int chunk) {
+    std::vector<int32_t>& idx = chunkIdx[chunk];
+    std::vector<float>& val = chunkVal[chunk];
+    for (int r = rowBegin(chunk); r < rowBegin(chunk + 1); r++) {
+      const float* row = dense + static_cast<int64_t>(r) * cols;
+      const size_t before = idx.size();
+      int c = 0;
+      for (; c + kVL <= cols; c += kVL) {
+        for (uint32_t bits = nonzeroBits(row + c); bits != 0; bits &= bits - 1) {
+          const int l = __builtin_ctz(bits);
+          idx.push_back(c + l);
+          val.push_back(row[c + l]);
+        }
       }
+      for (; c < cols; c++) {
+        if (row[c] != 0.0f) {
+          idx.push_back(c);
+          val.push_back(row[c]);
+        }
+      }
+      rowPtr[r + 1] = static_cast<int32_t>(idx.size() - before);
     }
+  });
+  rowPtr[0] = 0;
+  for (int r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];
+  for (int chunk = 0; chunk < chunks; chunk++) {
+    const int32_t at = rowPtr[rowBegin(chunk)];
+    std::memcpy(colIdx + at, chunkIdx[chunk].data(), chunkIdx[chunk].size() * sizeof(int32_t));
+    std::memcpy(values + at, chunkVal[chunk].data(), chunkVal[chunk].size() * sizeof(float));
   }
-  rowPtr[rows] = p;
 }
 
 bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, const float* bias) {

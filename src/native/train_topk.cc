@@ -35,9 +35,7 @@ inline uint32_t greaterMask16(const float* p, const int32_t* thr) {
   const __m512i keys = _mm512_and_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(0x7fffffff));
   return _mm512_cmpgt_epi32_mask(keys, _mm512_loadu_si512(thr));
 #else
-  uint32_t mask = 0;
-  for (int l = 0; l < 16; l++) mask |= static_cast<uint32_t>(absKey(p[l]) > thr[l]) << l;
-  return mask;
+  return laneBits((vloadBits(p) & 0x7fffffff) > vloadAs<vi>(thr));
 #endif
 }
 
@@ -47,9 +45,7 @@ inline uint32_t greaterMask16(const float* p, int32_t thr) {
   const __m512i keys = _mm512_and_si512(_mm512_loadu_si512(p), _mm512_set1_epi32(0x7fffffff));
   return _mm512_cmpgt_epi32_mask(keys, _mm512_set1_epi32(thr));
 #else
-  uint32_t mask = 0;
-  for (int l = 0; l < 16; l++) mask |= static_cast<uint32_t>(absKey(p[l]) > thr) << l;
-  return mask;
+  return laneBits((vloadBits(p) & 0x7fffffff) > vbroadcastInt(thr));
 #endif
 }
 
@@ -227,9 +223,30 @@ BracketPass bracketPass(const float* w, int64_t n, const uint8_t* isForced, int3
       const __mmask16 gt = _mm512_cmpgt_epi32_mask(keys, vhi);
       const __mmask16 in = _mm512_mask_cmpge_epi32_mask(static_cast<__mmask16>(~gt), keys, vlo);
       count += __builtin_popcount(gt);
-      _mm512_mask_compressstoreu_epi32(out + m, in, index);
+      // Compress in a register, then store all 16 lanes: the memory form of compress is microcoded
+      // and slow on AMD's cores. The extra lanes land at or before this chunk's end (m ≤ i − b) and
+      // are overwritten or never read.
+      _mm512_storeu_si512(out + m, _mm512_maskz_compress_epi32(in, index));
       m += __builtin_popcount(in);
       index = _mm512_add_epi32(index, sixteen);
+    }
+#elif defined(__AVX2__)
+    // No compress: the in-bracket lanes' bits pick a left-packing permutation of the index vector.
+    const __m256i absMask = _mm256_set1_epi32(0x7fffffff), vlo = _mm256_set1_epi32(lo - 1), vhi = _mm256_set1_epi32(hi);
+    __m256i index = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(b)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (; i + 8 <= e; i += 8) {
+      const __m256i keys = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)), absMask);
+      const __m256i gt = _mm256_cmpgt_epi32(keys, vhi);
+      const __m256i in = _mm256_andnot_si256(gt, _mm256_cmpgt_epi32(keys, vlo));  // lo ≤ key ≤ hi
+      count += __builtin_popcount(_mm256_movemask_ps(_mm256_castsi256_ps(gt)));
+      const int inBits = _mm256_movemask_ps(_mm256_castsi256_ps(in));
+      if (inBits) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m),
+                            _mm256_permutevar8x32_epi32(index, _mm256_load_si256(&kLeftPack.lanes[inBits])));
+        m += __builtin_popcount(inBits);
+      }
+      index = _mm256_add_epi32(index, eight);
     }
 #endif
     for (; i < e; i++) {
@@ -398,6 +415,14 @@ void projectTopK(float* w, int rows, int cols, int64_t k, NeuronAxis axis, int p
       const __m512i bits = _mm512_loadu_si512(w + i);
       const __mmask16 below = _mm512_cmplt_epi32_mask(_mm512_and_si512(bits, absMask), thr);
       if (below) _mm512_mask_storeu_epi32(w + i, below, _mm512_setzero_si512());
+    }
+#elif defined(__AVX2__)
+    const __m256i absMask = _mm256_set1_epi32(0x7fffffff), thr = _mm256_set1_epi32(threshold);
+    for (; i + 8 <= e; i += 8) {
+      __m256i* at = reinterpret_cast<__m256i*>(w + i);
+      const __m256i bits = _mm256_loadu_si256(at);
+      const __m256i below = _mm256_cmpgt_epi32(thr, _mm256_and_si256(bits, absMask));
+      if (!_mm256_testz_si256(below, below)) _mm256_storeu_si256(at, _mm256_andnot_si256(below, bits));
     }
 #endif
     for (; i < e; i++)

@@ -216,4 +216,27 @@ describe("dense → CSR conversion: native agrees with the TypeScript oracle", (
       expect(getBackend().csrFromDense(dense, rows, cols), name).toEqual(a);
     }
   });
+
+  it("a matrix of several parallel chunks, 1/64 dense, with NaN, -0 and rows that end mid-vector", () => {
+    const rows = 301;
+    const cols = 517; // 155,617 entries: more than two scan chunks; 517 = 32·16 + 5
+    const values = randomF32(rows * cols, 78);
+    const dense = new Float32Array(rows * cols);
+    for (let i = 0; i < dense.length; i++) {
+      if (i % 64 === 5) dense[i] = values[i];
+      else if (i % 97 === 0) dense[i] = -0;
+    }
+    dense[3 * cols + 516] = NaN; // the last column of a row, in its scalar tail
+    dense[200 * cols + 17] = NaN;
+    dense.fill(0, 100 * cols, 140 * cols);
+    setBackend("ts");
+    const expected = getBackend().csrFromDense(dense, rows, cols);
+    expect(expected.rowPtr[rows]).toBeGreaterThan(2000);
+    for (const name of backends) {
+      setBackend(name);
+      const be = getBackend();
+      expect(be.countNonzeros(dense), name).toBe(expected.rowPtr[rows]);
+      expect(be.csrFromDense(dense, rows, cols), name).toEqual(expected);
+    }
+  });
 });
