@@ -206,6 +206,7 @@ export function backward<A extends FloatArray>(
     ids: cache.ids,
     backend: opts.backend ?? getBackend(),
     alloc: (len) => (ws ? ws.floats(like, len) : allocLike(like, len)),
+    scratch: (len) => (ws ? ws.scratchFloats(like, len) : allocLike(like, len)),
     grads,
     sparseThreshold: opts.sparseThreshold ?? cache.sparseThreshold,
     weightGrad: opts.weightGrad ?? cache.weightGrad ?? "dense",

@@ -16,6 +16,12 @@ export class StepWorkspace {
   private nextFloat = 0;
   private nextMask = 0;
 
+  /**
+   * `poisonScratch` fills every scratch array with NaN before handing it out, so that a caller that
+   * reads an entry of one before writing it gets NaN instead of a stale value (for tests).
+   */
+  constructor(private readonly options: { poisonScratch?: boolean } = {}) {}
+
   /** Starts a new pass: arrays are handed out from the first again. */
   restart(): void {
     this.nextFloat = 0;
@@ -29,6 +35,21 @@ export class StepWorkspace {
     if (have && have.length >= len && have.constructor === like.constructor)
       return have.subarray(0, len).fill(0);
     return (this.floatArrays[i] = allocLike(like, len));
+  }
+
+  /**
+   * An array of `len` values like floats(), but holding whatever an earlier pass left there: for a
+   * caller that writes every entry before it reads any (the output of a kernel that overwrites its
+   * output). Zeroing those would stream hundreds of MB per training step for nothing.
+   */
+  scratchFloats(like: FloatArray, len: number): FloatArray {
+    const i = this.nextFloat++;
+    let have = this.floatArrays[i];
+    if (!(have && have.length >= len && have.constructor === like.constructor))
+      have = this.floatArrays[i] = allocLike(like, len);
+    const view = have.length === len ? have : have.subarray(0, len);
+    if (this.options.poisonScratch) view.fill(NaN);
+    return view;
   }
 
   /** A zeroed byte mask of `len` entries. */

@@ -331,6 +331,27 @@ describe("a step workspace", () => {
     }
   });
 
+  for (const [name, backend] of PARITY_CASES.flatMap((p) => BACKENDS.map((be) => [p, be] as const))) {
+    it(`${name}, ${backend}: no kernel reads a scratch array before writing it (scratch arrays poisoned with NaN)`, () => {
+      useBackend(backend);
+      const c = loadParityCase(name);
+      const ws = new StepWorkspace({ poisonScratch: true });
+      const run = (workspace?: StepWorkspace) => {
+        const fwd = forward(c.model, c.ids, c.b, c.t, { targets: c.targets, keepCache: true, workspace });
+        return { loss: fwd.loss, logits: Array.from(fwd.logits.data), grads: backward(c.model, fwd).grads };
+      };
+      const want = run();
+      for (let pass = 0; pass < 2; pass++) {
+        const got = run(ws);
+        expect(got.loss, `pass ${pass}`).toBe(want.loss);
+        expect(got.logits, `pass ${pass}`).toEqual(want.logits);
+        for (const [g, wantGrad] of want.grads)
+          expect(Array.from(got.grads.get(g)!.data), `pass ${pass} ${g}`).toEqual(Array.from(wantGrad.data));
+      }
+      useBackend("native");
+    });
+  }
+
   it("serves passes of other shapes, and forward passes alone, from the same memory", () => {
     const ws = new StepWorkspace();
     const short = t - 2;

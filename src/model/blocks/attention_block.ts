@@ -112,7 +112,7 @@ export function attentionBlockForward(
   v = hook("attn.v", v);
   const sink = config.sink ? param(model, `${pre}.attn.attn_imp.sink_logit`) : undefined;
   // Only the backward reads the attention probabilities: without a cache they are not stored at all.
-  const probs = pass.keep ? pass.alloc(b * dims.nHead * t * t) : undefined;
+  const probs = pass.keep ? pass.scratch(b * dims.nHead * t * t) : undefined;
   const pSink = sink ? pass.alloc(b * dims.nHead * t) : undefined;
   const yRaw = pass.temp("yRaw", n * D);
   be.attentionForward({ b, t, nHead: dims.nHead, dHead: dims.dHead }, q, k, v, sink, yRaw, probs, pSink);
@@ -175,7 +175,7 @@ export function attentionBlockBackward(
   residualActivationBackward(pass, c.residual, dx);
   const dDelta = hookBack("attn.resid_delta", dx.slice());
   if (c.keptOut) absTopKBackward(dDelta, c.keptOut, dDelta.length, be);
-  const dY = pass.alloc(n * D);
+  const dY = pass.scratch(n * D);
   linearBackward(be, {
     dy: dDelta,
     x: c.y,
@@ -189,9 +189,9 @@ export function attentionBlockBackward(
     ...pass.sparseOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
   });
   const dYRaw = hookBack("attn.y", dY);
-  const dQ = pass.alloc(n * D);
-  const dK = pass.alloc(n * D);
-  const dV = pass.alloc(n * D);
+  const dQ = pass.scratch(n * D);
+  const dK = pass.scratch(n * D);
+  const dV = pass.scratch(n * D);
   be.attentionBackward(
     { b, t, nHead: dims.nHead, dHead: dims.dHead },
     dYRaw,
@@ -205,7 +205,7 @@ export function attentionBlockBackward(
     dV,
     pass.grad(`${pre}.attn.attn_imp.sink_logit`),
   );
-  const dQkv = pass.alloc(n * 3 * D); // (N, 3D)
+  const dQkv = pass.scratch(n * 3 * D); // (N, 3D)
   const parts: [LayerSite, FloatArray, Uint8Array | undefined, number][] = [
     ["attn.q", dQ, c.keptQ, 0],
     ["attn.k", dK, c.keptK, D],
@@ -225,7 +225,7 @@ export function attentionBlockBackward(
       width: D,
     });
   }
-  const dActOut = pass.alloc(n * dIn); // (N, Din)
+  const dActOut = pass.scratch(n * dIn); // (N, Din)
   linearBackward(be, {
     dy: dQkv,
     x: c.actIn,

@@ -23,6 +23,8 @@ export interface BackwardPass {
   ids: Int32Array;
   /** A zeroed array of `len` floats of the model's float type (from the forward's workspace, if any). */
   alloc(len: number): FloatArray;
+  /** An array of `len` floats that the caller overwrites entirely before reading it (not zeroed). */
+  scratch(len: number): FloatArray;
   /** The gradient array of parameter `name`; undefined for one that is not trained. */
   grad(name: string): FloatArray | undefined;
   weightGrad: WeightGradMode;
@@ -43,6 +45,7 @@ export interface BackwardPassOptions {
   ids: Int32Array;
   backend: Backend;
   alloc(len: number): FloatArray;
+  scratch(len: number): FloatArray;
   grads: Map<string, Tensor>;
   sparseThreshold: number;
   weightGrad: WeightGradMode;
@@ -62,6 +65,7 @@ export function createBackwardPass(model: Model<FloatArray>, o: BackwardPassOpti
     n: b * t,
     ids: o.ids,
     alloc: o.alloc,
+    scratch: o.scratch,
     grad: (name) => o.grads.get(name)?.data,
     weightGrad,
     sparseOf: (name, rows, cols) => ({

@@ -42,7 +42,7 @@ export function finalNormAndUnembedForward(
     out: z,
     outStride: dims.dModel,
   });
-  const logits = pass.alloc(n * V);
+  const logits = pass.scratch(n * V);
   linearForward(be, {
     x: z,
     b: param(model, "final_logits_bias"),
@@ -73,7 +73,7 @@ export function finalNormAndUnembedBackward(
     be.scatterAddRows(dLogits, ids, V, pass.grad("bigram_table")!, V - 1);
   }
   const unembed = unembedName(model);
-  const dZ = pass.alloc(n * dims.dModel);
+  const dZ = pass.scratch(n * dims.dModel);
   linearBackward(be, {
     dy: dLogits,
     x: c.z,

@@ -33,8 +33,14 @@ export interface ForwardPass {
   /** A zeroed array of `len` floats of the model's float type (from the workspace, if any). */
   alloc(len: number): FloatArray;
   /**
-   * An array that no later layer reads: reused across layers under `key` when nothing outlives its
-   * layer (inference without interventions), otherwise a fresh alloc().
+   * An array of `len` floats that the caller overwrites entirely before reading it: from the
+   * workspace, if any, not zeroed (StepWorkspace.scratchFloats); else fresh.
+   */
+  scratch(len: number): FloatArray;
+  /**
+   * An array that no later layer reads and that the caller overwrites entirely: reused across layers
+   * under `key` when nothing outlives its layer (inference without interventions), otherwise a
+   * scratch().
    */
   temp(key: string, len: number): FloatArray;
   /** AbsTopK in place on x [n, width] when the config sparsifies `loc`; returns what it kept. */
@@ -66,6 +72,7 @@ export function createForwardPass(model: Model<FloatArray>, o: ForwardPassOption
   const n = b * t;
   const like = param(model, "transformer.ln_f.weight");
   const alloc = (len: number) => (ws ? ws.floats(like, len) : allocLike(like, len));
+  const scratchArray = (len: number) => (ws ? ws.scratchFloats(like, len) : allocLike(like, len));
   // Without a cache or interventions, no per-layer buffer outlives its layer (hooks record copies),
   // so each is reused across layers: less allocation and garbage, a lower peak memory in inference.
   // An intervention might keep a reference to the activation it was given, so then nothing is reused.
@@ -86,8 +93,9 @@ export function createForwardPass(model: Model<FloatArray>, o: ForwardPassOption
     n,
     keep,
     alloc,
+    scratch: scratchArray,
     temp(key, len) {
-      if (!reuse) return alloc(len);
+      if (!reuse) return scratchArray(len);
       let buf = scratch.get(key);
       if (!buf || buf.length !== len) scratch.set(key, (buf = alloc(len)));
       return buf;

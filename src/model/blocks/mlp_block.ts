@@ -123,7 +123,7 @@ export function mlpBlockBackward(
   residualActivationBackward(pass, c.residual, dx);
   const dDelta = hookBack("mlp.resid_delta", dx.slice());
   if (c.keptOut) absTopKBackward(dDelta, c.keptOut, dDelta.length, be);
-  const dA = pass.alloc(n * dims.dMlp); // (N, M)
+  const dA = pass.scratch(n * dims.dMlp); // (N, M)
   linearBackward(be, {
     dy: dDelta,
     x: c.a,
@@ -138,10 +138,10 @@ export function mlpBlockBackward(
   });
   const dPostAct = hookBack("mlp.post_act", dA);
   if (c.keptNeuron) absTopKBackward(dPostAct, c.keptNeuron, dPostAct.length, be);
-  const dU = pass.alloc(n * dims.dMlp);
+  const dU = pass.scratch(n * dims.dMlp);
   if (config.activation_type === "gelu") be.geluBackward(c.u, dPostAct, dU, dU.length);
   else reluBackward(c.u, dPostAct, dU, dU.length);
-  const dActOut = pass.alloc(n * dIn); // (N, Din)
+  const dActOut = pass.scratch(n * dIn); // (N, Din)
   linearBackward(be, {
     dy: dU,
     x: c.actIn,
