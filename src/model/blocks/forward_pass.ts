@@ -77,7 +77,7 @@ export function createForwardPass(model: Model<FloatArray>, o: ForwardPassOption
   // so each is reused across layers: less allocation and garbage, a lower peak memory in inference.
   // An intervention might keep a reference to the activation it was given, so then nothing is reused.
   const reuse = !keep && !(interventions && interventions.size > 0);
-  const scratch = new Map<string, FloatArray>();
+  const reusedTemps = new Map<string, FloatArray>();
   const keptScratch = new Map<string, Uint8Array>();
   const keptMask = (key: string, len: number): Uint8Array => {
     if (!reuse) return ws ? ws.mask(len) : new Uint8Array(len);
@@ -96,8 +96,8 @@ export function createForwardPass(model: Model<FloatArray>, o: ForwardPassOption
     scratch: scratchArray,
     temp(key, len) {
       if (!reuse) return scratchArray(len);
-      let buf = scratch.get(key);
-      if (!buf || buf.length !== len) scratch.set(key, (buf = alloc(len)));
+      let buf = reusedTemps.get(key);
+      if (!buf || buf.length !== len) reusedTemps.set(key, (buf = alloc(len)));
       return buf;
     },
     topk(loc, x, width) {
