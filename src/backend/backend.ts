@@ -200,8 +200,11 @@ export interface Backend {
   /** Entries of `a` that are not zero (-0 counts as zero). */
   countNonzeros(a: Float32Array): number;
 
-  /** The CSR of a dense Float32 matrix [rows, cols] (its exact zeros dropped). */
-  csrFromDense(dense: Float32Array, rows: number, cols: number): CsrMatrix;
+  /**
+   * The CSR of a dense Float32 matrix [rows, cols] (its exact zeros dropped). `nnz`, its countNonzeros
+   * when the caller has it, saves a scan; a wrong one is an error, never a wrong matrix.
+   */
+  csrFromDense(dense: Float32Array, rows: number, cols: number, nnz?: number): CsrMatrix;
 
   /** RMSNorm of rows (see backend/ts/rows.ts). */
   rmsNormForward(o: RmsNormForwardArgs): void;

@@ -559,8 +559,7 @@ function loadBuild(march: string | undefined): Loaded {
           )
         : tsBackend.nodeMaskBackward(a),
     countNonzeros: (a) => addon.countNonzeros(a),
-    csrFromDense: (dense, rows, cols) => {
-      const nnz = addon.countNonzeros(dense.subarray(0, rows * cols));
+    csrFromDense: (dense, rows, cols, nnz = addon.countNonzeros(dense.subarray(0, rows * cols))) => {
       const m: CsrMatrix = {
         rows,
         cols,

@@ -55,7 +55,7 @@ export function sparseWeight(
     cache.set(dense, e);
   }
   if (e.nnz > threshold * dense.length) return undefined;
-  e.csr ??= be.csrFromDense(dense, rows, cols);
+  e.csr ??= be.csrFromDense(dense, rows, cols, e.nnz);
   return formsOf(e);
 }
 

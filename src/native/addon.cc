@@ -435,8 +435,9 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// countNonzeros(dense) -> number; denseToCsr(dense, rows, cols, rowPtr, colIdx, values) with arrays sized
-// by countNonzeros.
+// countNonzeros(dense) -> number; denseToCsr(dense, rows, cols, rowPtr, colIdx, values) with colIdx and
+// values sized by the nonzero count (the caller's, not counted again here: a wrong one is a RangeError,
+// and then colIdx and values are left untouched).
 Napi::Value CountNonzeros(const Napi::CallbackInfo& info) {
   Args args(info, "countNonzeros");
   if (!args.count(1)) return info.Env().Undefined();
@@ -452,13 +453,18 @@ Napi::Value DenseToCsr(const Napi::CallbackInfo& info) {
   const int rows = args.dim(1, "rows"), cols = args.dim(2, "cols");
   const float* dense = args.f32(0, "dense", mul(rows, cols));
   if (args.failed()) return info.Env().Undefined();
-  const int64_t nnz = csp::countNonzeros(dense, static_cast<int64_t>(mul(rows, cols)));
+  size_t idxLength = 0, valLength = 0;
   int32_t* ptr = args.i32(3, "rowPtr", static_cast<size_t>(rows) + 1);
-  int32_t* idx = args.i32(4, "colIdx", static_cast<size_t>(nnz));
-  float* val = args.f32(5, "values", static_cast<size_t>(nnz));
-  args.disjoint(val, static_cast<size_t>(nnz) * 4, "values", dense, mul(rows, cols) * 4, "dense");
+  int32_t* idx = args.i32(4, "colIdx", 0, &idxLength);
+  float* val = args.f32(5, "values", 0, &valLength);
+  if (!args.failed() && idxLength != valLength)
+    args.rangeError("colIdx has " + std::to_string(idxLength) + " elements and values " + std::to_string(valLength));
+  args.disjoint(val, valLength * 4, "values", dense, mul(rows, cols) * 4, "dense");
+  args.disjoint(idx, idxLength * 4, "colIdx", dense, mul(rows, cols) * 4, "dense");
   if (args.failed()) return info.Env().Undefined();
-  csp::denseToCsr(dense, rows, cols, ptr, idx, val);
+  const int64_t nnz = csp::denseToCsr(dense, rows, cols, ptr, idx, val, static_cast<int64_t>(idxLength));
+  if (nnz != static_cast<int64_t>(idxLength))
+    args.rangeError("the matrix has " + std::to_string(nnz) + " nonzeros, colIdx and values hold " + std::to_string(idxLength));
   return info.Env().Undefined();
 }
 

@@ -324,10 +324,12 @@ int64_t countNonzeros(const float* dense, int64_t size) {
   return total;
 }
 
-void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values) {
+int64_t denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values,
+                   int64_t capacity) {
   // Row ranges in parallel, each appending its nonzeros to buffers of its own and storing its rows'
   // counts in rowPtr[r + 1]; then the counts become offsets and the buffers are copied into place.
-  // The output is the same whatever the ranges: rows in order, columns ascending.
+  // The output is the same whatever the ranges: rows in order, columns ascending. The caller sizes
+  // colIdx/values from a count it already has; the copy happens only if that count was right.
   const int64_t n = static_cast<int64_t>(rows) * cols;
   const int chunks = static_cast<int>(std::min<int64_t>(rows, std::max<int64_t>(1, n / kScanChunk)));
   std::vector<std::vector<int32_t>> chunkIdx(static_cast<size_t>(std::max(chunks, 1)));
@@ -356,6 +358,9 @@ void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t
       rowPtr[r + 1] = static_cast<int32_t>(idx.size() - before);
     }
   });
+  int64_t nonzeros = 0;
+  for (const std::vector<int32_t>& idx : chunkIdx) nonzeros += static_cast<int64_t>(idx.size());
+  if (nonzeros != capacity) return nonzeros;
   rowPtr[0] = 0;
   for (int r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];
   for (int chunk = 0; chunk < chunks; chunk++) {
@@ -363,6 +368,7 @@ void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t
     std::memcpy(colIdx + at, chunkIdx[chunk].data(), chunkIdx[chunk].size() * sizeof(int32_t));
     std::memcpy(values + at, chunkVal[chunk].data(), chunkVal[chunk].size() * sizeof(float));
   }
+  return nonzeros;
 }
 
 bool spmmNT(int m, const float* x, const CsrView& w, float* y, bool accumulate, const float* bias) {

@@ -23,8 +23,10 @@ bool spmmNN(int m, const float* dy, const CsrView& w, float* dx, bool accumulate
 // Nonzero entries of dense[size].
 int64_t countNonzeros(const float* dense, int64_t size);
 
-// CSR of dense [rows, cols] with exactly `nnz` nonzeros (from countNonzeros): one pass, rows in order.
-void denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values);
+// CSR of dense [rows, cols] into colIdx/values of `capacity` entries: one pass, rows in order. Returns
+// the nonzero count; colIdx/values are written only when it equals `capacity`.
+int64_t denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int32_t* colIdx, float* values,
+                   int64_t capacity);
 
 // out[p] = Σ_{i<m} DY[i, r]·X[i, c] for every nonzero p = (r, c) of the pattern (its val is unused).
 bool sddmm(int m, const float* dy, const float* x, const CsrView& pattern, float* out);

@@ -186,6 +186,33 @@ if (nativeRequired) {
         ).toThrow(/dx must not share memory with dy/);
       });
 
+      it("denseToCsr trusts no nonzero count: arrays sized for a wrong one are a RangeError, left untouched", () => {
+        const a = addon();
+        const dense = new Float32Array([0, 1.5, 0, -0, 2, 0, 0, 0, 3]); // 3 nonzeros (-0 is zero)
+        const i32 = (n: number) => new Int32Array(n).fill(-7);
+        for (const n of [2, 4]) {
+          const idx = i32(n);
+          const val = f32(n).fill(-7);
+          expect(() => a.denseToCsr(dense, 3, 3, i32(4), idx, val), `${n}`).toThrow(
+            new RegExp(`the matrix has 3 nonzeros, colIdx and values hold ${n}`),
+          );
+          expect(Array.from(idx), `${n}`).toEqual(Array(n).fill(-7));
+          expect(Array.from(val), `${n}`).toEqual(Array(n).fill(-7));
+        }
+        expect(() => a.denseToCsr(dense, 3, 3, i32(4), i32(3), f32(2))).toThrow(
+          /colIdx has 3 elements and values 2/,
+        );
+        const ptr = i32(4);
+        const idx = i32(3);
+        const val = f32(3);
+        a.denseToCsr(dense, 3, 3, ptr, idx, val);
+        expect([Array.from(ptr), Array.from(idx), Array.from(val)]).toEqual([
+          [0, 1, 2, 3],
+          [1, 1, 2],
+          [1.5, 2, 3],
+        ]);
+      });
+
       it("threads() rejects counts outside 1..64", () => {
         expect(() => addon().threads(0)).toThrow(RangeError);
         expect(() => addon().threads(65)).toThrow(RangeError);
