@@ -115,8 +115,9 @@ export function studyCellViewerOptions(dir: string, index: number): ViewerOption
   const task = study.tasks?.find((t) => t.model === cell.model && t.task === cell.task);
   return {
     circuits: [circuit],
-    model: model?.dir,
-    tokenizer: model?.tokenizer_dir,
+    // Relative to the study directory; absolute in study files written before 2026-12-03 (resolve keeps those).
+    model: model ? resolve(dir, model.dir) : undefined,
+    tokenizer: model ? resolve(dir, model.tokenizer_dir) : undefined,
     task: task?.file ? resolve(dir, task.file) : undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { ViewerFixture } from "./fixture.js";
 
 /** The training records written to the fixture model's metrics.jsonl: 7 steps, validation at 0, 3 and 6. */
@@ -88,16 +88,25 @@ export function writePanelsFixture(fx: ViewerFixture): PanelsFixture {
         name: "m",
         kind: "sparse",
         kind_from: "config",
-        dir: fx.modelDir,
+        dir: relative(studyDir, fx.modelDir), // study.json's paths are relative to the study directory
         val_loss: 2.2,
         nonzero_params: 500,
         total_params: 1000,
         train_seconds: null,
         weights_hash: "x",
-        tokenizer_dir: fx.tokenizerDir,
+        tokenizer_dir: relative(studyDir, fx.tokenizerDir),
       },
     ],
-    tasks: [{ model: "m", task: "quotes", file: fx.task, loss_full: 0.1, learned: true, unavailable: null }],
+    tasks: [
+      {
+        model: "m",
+        task: "quotes",
+        file: relative(studyDir, fx.task),
+        loss_full: 0.1,
+        learned: true,
+        unavailable: null,
+      },
+    ],
     cells: [
       cell("circuits/m/quotes/learned-0.15.json", 0.15, true),
       cell("circuits/m/quotes/learned-0.05.json", 0.05, false),

@@ -1,7 +1,7 @@
 import type { StudyFile } from "./study_file.js";
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { evaluateCircuitFile } from "../../circuit/evaluate.js";
 import { CspError } from "../../errors.js";
@@ -221,14 +221,21 @@ export function runStudy(o: StudyOptions): StudyFile {
   const taskNames = spec.tasks.map((t) => t.name);
   const sweep = edgeSeries(models, studyCells, taskNames, spec.target_losses, summary.method);
   const atMain = edgeSeries(models, studyCells, taskNames, [spec.main_target], summary.method);
+  // Paths in study.json are relative to its directory, as a circuit file's are to the circuit file:
+  // the study directory can move with what it names (and names no one's home directory).
+  const located = (p: string) => relative(outDir, p);
   const study: StudyFile = {
-    spec,
+    spec: {
+      ...spec,
+      models: spec.models.map((m) => ({ ...m, dir: located(m.dir) })),
+      tasks: spec.tasks.map((t) => ({ ...t, file: t.file === null ? null : located(t.file) })),
+    },
     machine: { cpu: cpus()[0]?.model.trim() ?? "unknown", cores: availableParallelism() },
     command: o.command,
     started: new Date(startedAt).toISOString(),
     seconds: (Date.now() - startedAt) / 1000,
     cell_seconds: studyCells.reduce((s, c) => s + c.seconds, 0),
-    models,
+    models: models.map((m) => ({ ...m, dir: located(m.dir), tokenizer_dir: located(m.tokenizer_dir) })),
     tasks: tasks.map(({ path: _path, hash: _hash, ...t }) => t),
     cells: studyCells,
     summary,

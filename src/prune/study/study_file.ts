@@ -4,7 +4,10 @@ import type { StudySpec } from "./spec.js";
 import type { StudySummary } from "./summary.js";
 import type { StudyTask } from "./tasks.js";
 
-/** Everything in study.json (docs/study.md). */
+/**
+ * Everything in study.json (docs/study.md). Its paths (model and tokenizer directories, task files, in
+ * `spec` too) are relative to the study directory, as a circuit file's are to the circuit file.
+ */
 export interface StudyFile {
   spec: StudySpec;
   machine: { cpu: string; cores: number };

@@ -15,7 +15,7 @@ import type { StudyTaskSpec } from "./spec.js";
 export interface StudyTask {
   model: string;
   task: string;
-  /** The task file (relative to the study directory when generated there); null when unavailable. */
+  /** The task file, relative to the study directory; null when unavailable. */
   file: string | null;
   /** Full-model loss on the test split (null when unavailable). */
   loss_full: number | null;
@@ -98,7 +98,7 @@ export function prepareTask(
     }
     return {
       ...base,
-      file: task.file === null ? relative(outDir, path) : path,
+      file: relative(outDir, path),
       loss_full: cached.loss_full,
       learned: cached.loss_full < o.mainTarget,
       unavailable: null,

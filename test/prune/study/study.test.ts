@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registerStudy } from "../../../src/cli/commands/study.js";
@@ -82,7 +82,13 @@ describe("csp study", () => {
     expect(s.summary).toEqual(first.summary);
     expect(s.command).toBe("csp study spec.json --out out");
     expect(s.machine.cores).toBeGreaterThan(0);
-    expect(s.spec.models[0].dir).toBe(join(dir, "models/sparse-a")); // resolved against the spec's directory
+    // Resolved against the spec's directory, recorded relative to the study directory (out = dir/out).
+    expect(s.spec.models.map((m) => m.dir)).toEqual(["../models/sparse-a", "../models/dense-b"]);
+    expect(s.spec.tasks[0].file).toBe("../tasks/marker.jsonl");
+    expect(s.models.map((m) => [m.dir, m.tokenizer_dir])).toEqual([
+      ["../models/sparse-a", "../models/sparse-a/tokenizer"],
+      ["../models/dense-b", "../models/dense-b/tokenizer"],
+    ]);
     expect(s.spec.main_target).toBe(0.15);
     expect(s.spec.prune.steps).toBe(96);
     expect(s.spec.prune.lr).toBe(2e-2); // csp prune's default
@@ -94,7 +100,7 @@ describe("csp study", () => {
     for (const m of s.models) {
       // wte and lm_head 257×8 each, additive wpe 32×8, per layer c_attn 24×8 and three 8×8 matrices.
       expect(m.total_params).toBe(2 * 257 * 8 + 32 * 8 + 2 * (24 * 8 + 3 * 64));
-      const model = loadModel(m.dir);
+      const model = loadModel(resolve(out, m.dir));
       const counted = model.specs.filter((p) => p.shape.length >= 2 && p.name !== "bigram_table");
       expect(m.nonzero_params).toBe(
         counted.reduce((n, p) => n + countNonzero(model.params.get(p.name)!.data), 0),
@@ -108,7 +114,7 @@ describe("csp study", () => {
       expect(task(model, "marker")).toMatchObject({
         learned: true,
         unavailable: null,
-        file: join(dir, "tasks/marker.jsonl"),
+        file: "../tasks/marker.jsonl",
       });
       expect(task(model, "marker").loss_full).toBeLessThan(0.05);
       expect(task(model, "else_elif")).toMatchObject({ file: null, loss_full: null, learned: null });
