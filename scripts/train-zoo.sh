@@ -6,7 +6,7 @@ set -euo pipefail
 out=${1:-runs/zoo}
 shift || true
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(zoo-sparse-ef1 zoo-sparse-ef2 zoo-sparse-ef4 zoo-sparse-ef4-l0x4 zoo-dense-d32 zoo-dense-d64 zoo-dense-d128)
+[ ${#presets[@]} -gt 0 ] || presets=(zoo-sparse-ef1 zoo-sparse-ef2 zoo-sparse-ef4 zoo-sparse-ef4-l0x4 zoo-sparse-ef1-8x zoo-dense-d32 zoo-dense-d64 zoo-dense-d128)
 csp() { node "$(dirname "$0")/../dist/src/cli/main.js" "$@"; }
 corpus=(--corpus @stdlib @simple)
 [ -f "$out/tokenizer/vocab.bpe" ] || csp tokenizer train "${corpus[@]}" --vocab-size 2048 --out "$out/tokenizer"

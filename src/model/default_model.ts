@@ -17,5 +17,5 @@ export function packageRoot(): string {
   throw new Error("cannot find the circuit-sparsity package root");
 }
 
-/** The bundled default model (made by `csp demo`; see models/default/README.md): used when --model is omitted. */
+/** The bundled default model (a copy of a zoo model; models/default/README.md): used when --model is omitted. */
 export const DEFAULT_MODEL_DIR = join(packageRoot(), "models", "default");

@@ -21,6 +21,7 @@ describe("the zoo presets", () => {
       "dense-d32",
       "dense-d64",
       "sparse-ef1",
+      "sparse-ef1-8x",
       "sparse-ef2",
       "sparse-ef4",
       "sparse-ef4-l0x4",
