@@ -138,6 +138,21 @@ export interface Backend {
   sddmm(m: number, dy: Float32Array, x: Float32Array, pattern: CsrMatrix, out: Float32Array): void;
 
   /**
+   * DW[rows, cols] += DYᵀ·X for DY [n, rows] and X [n, cols], visiting only DY's nonzeros: a linear
+   * layer's weight gradient when its output gradient went through an AbsTopK (cost ∝ nnz(DY)·cols,
+   * a quarter of the dense product's at 25% kept). Each DW[r, c] is summed over the tokens with
+   * DY[t, r] ≠ 0 in increasing order; a zero of DY contributes nothing, even where X is not finite.
+   */
+  addWeightGradSparseDy(
+    n: number,
+    dy: Float32Array,
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    dw: Float32Array,
+  ): void;
+
+  /**
    * AbsTopK on each row of x [n, d], in place: keep the k largest |x| (PyTorch's selection, ties
    * included), zero the rest; kept [n·d] receives 1 for kept entries, 0 otherwise.
    */

@@ -90,6 +90,14 @@ export interface NativeAddon {
     colIdx: Int32Array,
     out: Float32Array,
   ): void;
+  addWeightGradSparseDy(
+    n: number,
+    dy: Float32Array,
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    dw: Float32Array,
+  ): void;
   addInto(a: Float32Array, b: Float32Array, out: Float32Array, size: number): void;
   rmsNormForward(
     x: Float32Array,
@@ -453,6 +461,8 @@ function loadBuild(march: string | undefined): Loaded {
     spmmNN: (m, dy, w: CsrMatrix, dx, accumulate) =>
       addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
     sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),
+    addWeightGradSparseDy: (n, dy, x, rows, cols, dw) =>
+      addon.addWeightGradSparseDy(n, dy, x, rows, cols, dw),
     // Float64 data (finite-difference checks) takes the TypeScript kernels.
     absTopK: (x, n, d, k, kept) =>
       x instanceof Float32Array ? addon.absTopK(x, n, d, k, kept) : tsBackend.absTopK(x, n, d, k, kept),

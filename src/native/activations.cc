@@ -318,102 +318,120 @@ void absTopK(float* x, int n, int d, int k, uint8_t* kept) {
 // ---------------------------------------------------------------------------------------------------
 // GELU
 //
-// Vectorised in double precision, so that each result is a value within ~2e-10 (relative) of the
-// exact one, rounded once to float, like the scalar double formula it replaces: where that formula is accurate (x > −5) the two agree bit for bit except when the exact
-// value lies that close to a rounding boundary (about 1 float in 10⁴). Both directions need Φ(−u)
-// for u = |x|, written as e^{−u²/2}·R(u) with R(u) = Φ(−u)·e^{u²/2} (Mills' ratio over √2π): R is
-// smooth, 0.5 at 0 and ≈ 1/(√2π·u) for large u, and a [5/6] rational fits it to 9e-11 on [0, 15].
-// Working with Φ(−u) instead of 1 + erf(x/√2) keeps full relative precision in the negative tail,
-// where the old formula cancelled (losing digits below x ≈ −5, returning 0 or multiples of ~1e-16·x
-// below x ≈ −8):
+// Vectorised in float32 on the build's own registers (8 lanes with AVX2, 16 with AVX-512; the width
+// changes no result: every lane runs the same operations, FMAs included, so every build computes
+// the same bits). Both directions need Φ(−u) for u = |x|, written as e^{−u²/2}·R(u) with
+// R(u) = Φ(−u)·e^{u²/2} (Mills' ratio over √2π): R is smooth, 0.5 at 0 and ≈ 1/(√2π·u) for large u,
+// and a [5/6] rational fits it to 9e-11 on [0, 15]. Working with Φ(−u) instead of 1 + erf(x/√2)
+// keeps full relative precision in the negative tail, where that formula cancels:
 //   GELU(x)  = x·Φ(x) = x − u·Φ(−u) for x ≥ 0,   −u·Φ(−u) for x < 0
 //   GELU'(x) = Φ(x) + x·φ(x) = 1 + e^{−u²/2}·(u/√2π − R(u)) for x ≥ 0,
 //                               −e^{−u²/2}·(u/√2π − R(u))     for x < 0
-// Beyond |x| = 15 the tails are below float's smallest subnormal and the results are the limits,
-// with the double formula's special cases (GELU(−∞) = NaN, GELU'(±∞) = NaN). Every element goes
-// through the same vector code (a partial vector through a padded copy), so a result never depends
-// on where a chunk boundary falls or how many threads run.
+// Accuracy (tested against the float64 formula, test/backend/activations_native.test.ts; worst seen
+// against a 40-digit reference: 3.1e-7 relative forward, 1.4e-7 absolute backward): GELU within
+// 4e-7 relative (a few float ulps), GELU' within 4e-7 relative plus 2e-7 absolute, the absolute part
+// from the cancellation near its root at x ≈ −0.75. An earlier float64 version rounded once
+// (correctly rounded but for 1 value in 10⁴); it took 2.0× (AVX2) and 1.4× (AVX-512) this one's
+// time in the csp_yolo2 forward, and the fp32 model downstream cannot use the last ulp. u² is split exactly (FMA) before the exponential, so the tail keeps
+// its relative precision down to the subnormals: e^{−u²/2} = 2^n·e^r is applied as e^r times two
+// powers of two, so a result that is subnormal is rounded once. Beyond |x| = 15 the results are the
+// limits (the tails are below float's smallest subnormal), with GELU(−∞) = NaN and GELU'(±∞) = NaN
+// as the float64 formula gives. Every element goes through the same vector code (a partial vector
+// through a padded copy), so a result never depends on where a chunk boundary falls or how many
+// threads run.
 
 namespace {
 
-constexpr double kGeluClamp = 15.0;
+constexpr float kGeluClamp = 15.0f;
 constexpr int64_t kGeluChunk = 1 << 14;  // a multiple of every vector width
 constexpr int64_t kGeluParallelElems = 1 << 16;
 
-// GELU is elementwise: every lane goes through the same operations, so it runs on the build's own
-// double vectors (4 lanes with AVX2, 8 with AVX-512); the width changes no result.
-constexpr int kGeluLanes = kRegisterBytes / static_cast<int>(sizeof(double));
-typedef NativeOf<double, kGeluLanes> gd;
-typedef NativeOf<int64_t, kGeluLanes> gl;
+constexpr int kGeluLanes = kRegisterBytes / static_cast<int>(sizeof(float));
 typedef NativeOf<float, kGeluLanes> gf;
+typedef NativeOf<int32_t, kGeluLanes> gi;
 
-inline gd splat(double s) { return vsplat<gd>(s); }
-inline gl bitsOf(gd v) { return vbitcast<gl>(v); }
-inline gd fromBits(gl v) { return vbitcast<gd>(v); }
-inline gd select(gl mask, gd a, gd b) { return vselectAs(mask, a, b); }
+inline gf splat(float s) { return vsplat<gf>(s); }
+inline gi bitsOf(gf v) { return vbitcast<gi>(v); }
+inline gf fromBits(gi v) { return vbitcast<gf>(v); }
+inline gf select(gi mask, gf a, gf b) { return vselectAs(mask, a, b); }
 
-// e^{−u²/2} for 0 ≤ u ≤ kGeluClamp, to 5e-11 relative. u is a float, so u² is exact in double.
-inline gd halfGaussian(gd u) {
-  const gd a = splat(-0.5) * (u * u);
-  // n = round(a / ln 2) by the 1.5·2⁵² trick; −163 ≤ n ≤ 0 here.
-  const gd magic = splat(6755399441055744.0);
-  const gd shifted = vfma(a, splat(1.4426950408889634), magic);
-  const gd nf = shifted - magic;
-  const gl n = bitsOf(shifted) - bitsOf(magic);
-  // r = a − n·ln 2 with ln 2 split in two (the high part has 32 bits, so n times it is exact).
-  const gd r = vfnma(nf, splat(1.90821492927058770002e-10), vfnma(nf, splat(6.93147180369123816490e-01), a));
-  // e^r = 1 + r + r²·c(r), minimax on [−ln2/2, ln2/2].
-  const gd r2 = r * r;
-  const gd c01 = vfma(splat(0.16666665869475147), r, splat(0.50000000676432799));
-  const gd c23 = vfma(splat(0.0083334969960030918), r, splat(0.041666295093541292));
-  const gd c45 = vfma(splat(0.00019790358268089109), r, splat(0.0013944648512025882));
-  const gd c = vfma(vfma(c45, r2, c23), r2, c01);
-  const gd mant = splat(1.0) + vfma(r2, c, r);
-  return mant * fromBits((n + 1023) << 52);
+// e^{−u²/2} for 0 ≤ u ≤ kGeluClamp as m·2^{n1}·2^{n2}: m ≈ e^r in [0.7, 1.42] and two
+// exponents, each ≥ −57, whose powers of two are normal floats; the caller multiplies its other
+// factors into m first and the powers last, so only the last product can round to a subnormal.
+struct HalfGaussian {
+  gf m;
+  gf scale1, scale2;
+};
+
+inline HalfGaussian halfGaussian(gf u) {
+  // u² = s + e exactly; e^{−(s + e)/2} = e^{−s/2}·(1 − e/2) to far below float resolution.
+  const gf s = u * u;
+  const gf e = vfms(u, u, s);
+  const gf a = splat(-0.5f) * s;  // exact
+  // n = round(a / ln 2) by the 1.5·2²³ trick; −163 ≤ n ≤ 0 here.
+  const gf magic = splat(12582912.0f);
+  const gf shifted = vfma(a, splat(1.44269504088896341f), magic);
+  const gf nf = shifted - magic;
+  const gi n = bitsOf(shifted) - bitsOf(magic);
+  // r = a − n·ln 2 with ln 2 in two parts (the high part has 9 bits, so n times it is exact).
+  gf r = vfnma(nf, splat(0.693359375f), a);
+  r = vfnma(nf, splat(-2.12194440e-4f), r);
+  // e^r, Cephes' expf polynomial on [−ln2/2, ln2/2] (about 1 ulp).
+  gf p = splat(1.9875691500e-4f);
+  p = vfma(p, r, splat(1.3981999507e-3f));
+  p = vfma(p, r, splat(8.3334519073e-3f));
+  p = vfma(p, r, splat(4.1665795894e-2f));
+  p = vfma(p, r, splat(1.6666665459e-1f));
+  p = vfma(p, r, splat(5.0000001201e-1f));
+  const gf er = vfma(p, r * r, r) + splat(1.0f);
+  const gf m = vfnma(er, splat(0.5f) * e, er);  // er·(1 − e/2)
+  const gi n1 = n >> 1;  // arithmetic shift: n1 ≥ −82, n − n1 ≥ −82
+  const gi n2 = n - n1;
+  return {m, fromBits((n1 + 127) << 23), fromBits((n2 + 127) << 23)};
 }
 
-// R(u) = Φ(−u)·e^{u²/2} on [0, 15]: P5(u)/Q6(u), 9e-11 relative, with R(0) = 0.5 exactly (so that
-// GELU(x) = x/2 exactly for tiny x, as the double formula gives). Estrin-style: short dependency chains.
-inline gd millsRatio(gd u) {
-  const gd u2 = u * u, u4 = u2 * u2;
-  const gd p01 = vfma(splat(0.50785648966144892), u, splat(0.5));
-  const gd p23 = vfma(splat(0.071416519241281326), u, splat(0.25084055486604029));
-  const gd p45 = vfma(splat(0.00089159341285181381), u, splat(0.011665912414624247));
-  const gd p = vfma(p45, u4, vfma(p23, u2, p01));
-  const gd q01 = vfma(splat(1.8135975344245423), u, splat(1.0));
-  const gd q23 = vfma(splat(0.65790857262975799), u, splat(1.4487226880565445));
-  const gd q45 = vfma(splat(0.029241926076856897), u, splat(0.18125499718682034));
-  const gd q = vfma(vfma(splat(0.0022348959006696081), u2, q45), u4, vfma(q23, u2, q01));
+// R(u) = Φ(−u)·e^{u²/2} on [0, 15]: P5(u)/Q6(u), with R(0) = 0.5 exactly (so that GELU(x) = x/2
+// exactly for tiny x). Every coefficient is positive, so the float evaluation does not cancel.
+// Estrin-style: short dependency chains.
+inline gf millsRatio(gf u) {
+  const gf u2 = u * u, u4 = u2 * u2;
+  const gf p01 = vfma(splat(0.50785648966144892f), u, splat(0.5f));
+  const gf p23 = vfma(splat(0.071416519241281326f), u, splat(0.25084055486604029f));
+  const gf p45 = vfma(splat(0.00089159341285181381f), u, splat(0.011665912414624247f));
+  const gf p = vfma(p45, u4, vfma(p23, u2, p01));
+  const gf q01 = vfma(splat(1.8135975344245423f), u, splat(1.0f));
+  const gf q23 = vfma(splat(0.65790857262975799f), u, splat(1.4487226880565445f));
+  const gf q45 = vfma(splat(0.029241926076856897f), u, splat(0.18125499718682034f));
+  const gf q = vfma(vfma(splat(0.0022348959006696081f), u2, q45), u4, vfma(q23, u2, q01));
   return p / q;
 }
 
-inline gd clampedAbs(gd x) {
-  const gd u = fromBits(bitsOf(x) & vsplat<gl>(0x7fffffffffffffffLL));
+inline gf clampedAbs(gf x) {
+  const gf u = fromBits(bitsOf(x) & vsplat<gi>(0x7fffffff));
   return select(u < splat(kGeluClamp), u, splat(kGeluClamp));  // NaN → 15, overridden later
 }
 
-inline gf geluLanes(gf xf) {
-  const gd x = vconvert<gd>(xf);
-  const gd u = clampedAbs(x);
-  const gd tail = (u * millsRatio(u)) * halfGaussian(u);  // u·Φ(−u)
-  gd y = select(x >= gd{}, x - tail, -tail);
-  // |x| > 15: x for x > 0; for x < 0 the double formula gives −0 (finite) or NaN (−∞), as x·0 does.
-  const gl big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
-  y = select(big, select(x > gd{}, x, x * gd{}), y);
-  y = select(x != x, x, y);
-  return vconvert<gf>(y);
+inline gf geluLanes(gf x) {
+  const gf u = clampedAbs(x);
+  const HalfGaussian g = halfGaussian(u);
+  const gf tail = ((u * millsRatio(u)) * g.m) * g.scale1 * g.scale2;  // u·Φ(−u)
+  gf y = select(x >= gf{}, x - tail, -tail);
+  // |x| > 15: x for x > 0; for x < 0 the float64 formula gives −0 (finite) or NaN (−∞), as x·0 does.
+  const gi big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
+  y = select(big, select(x > gf{}, x, x * gf{}), y);
+  return select(x != x, x, y);
 }
 
-inline gf geluGradLanes(gf xf, gf dyf) {
-  const gd x = vconvert<gd>(xf);
-  const gd u = clampedAbs(x);
-  const gd h = halfGaussian(u) * vfms(u, splat(0.3989422804014327), millsRatio(u));
-  gd slope = select(x >= gd{}, splat(1.0) + h, -h);
-  // |x| > 15: slope 1 or −0 (x − x and x·0 turn ±∞ into NaN, as the double formula does).
-  const gl big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
-  slope = select(big, select(x > gd{}, splat(1.0) + (x - x), x * gd{}), slope);
+inline gf geluGradLanes(gf x, gf dy) {
+  const gf u = clampedAbs(x);
+  const HalfGaussian g = halfGaussian(u);
+  const gf h = (vfms(u, splat(0.3989422804014327f), millsRatio(u)) * g.m) * g.scale1 * g.scale2;
+  gf slope = select(x >= gf{}, splat(1.0f) + h, -h);
+  // |x| > 15: slope 1 or −0 (x − x and x·0 turn ±∞ into NaN, as the float64 formula does).
+  const gi big = (x > splat(kGeluClamp)) | (x < splat(-kGeluClamp));
+  slope = select(big, select(x > gf{}, splat(1.0f) + (x - x), x * gf{}), slope);
   slope = select(x != x, x, slope);
-  return vconvert<gf>(vconvert<gd>(dyf) * slope);
+  return dy * slope;
 }
 
 // Runs body(offset, count) over [0, size) in steps of kGeluLanes lanes, in parallel when it pays; only

@@ -20,6 +20,7 @@
 #include "sparse.h"
 #include "thread_pool.h"
 #include "train_kernels.h"
+#include "weight_grad.h"
 
 namespace {
 
@@ -220,6 +221,21 @@ Napi::Value Sddmm(const Napi::CallbackInfo& info) {
   if (args.failed()) return info.Env().Undefined();
   const csp::CsrView pattern{rows, cols, ptr, idx, nullptr};
   runKernel(args, [&] { return csp::sddmm(m, dy, x, pattern, out); });
+  return info.Env().Undefined();
+}
+
+// addWeightGradSparseDy(n, dy, x, rows, cols, dw): dw [rows, cols] += dyᵀ·x over dy's nonzeros.
+Napi::Value AddWeightGradSparseDy(const Napi::CallbackInfo& info) {
+  Args args(info, "addWeightGradSparseDy");
+  if (!args.count(6)) return info.Env().Undefined();
+  const int n = args.dim(0, "n"), rows = args.dim(3, "rows"), cols = args.dim(4, "cols");
+  const float* dy = args.f32(1, "dy", mul(n, rows));
+  const float* x = args.f32(2, "x", mul(n, cols));
+  float* dw = args.f32(5, "dw", mul(rows, cols));
+  args.disjoint(dw, mul(rows, cols) * 4, "dw", dy, mul(n, rows) * 4, "dy");
+  args.disjoint(dw, mul(rows, cols) * 4, "dw", x, mul(n, cols) * 4, "x");
+  if (args.failed()) return info.Env().Undefined();
+  runKernel(args, [&] { return csp::addWeightGradSparseDy(n, dy, x, rows, cols, dw); });
   return info.Env().Undefined();
 }
 
@@ -784,6 +800,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
   exports.Set("spmmNN", Napi::Function::New(env, Spmm<true>, "spmmNN"));
   exports.Set("sddmm", Napi::Function::New(env, Sddmm, "sddmm"));
+  exports.Set("addWeightGradSparseDy", Napi::Function::New(env, AddWeightGradSparseDy, "addWeightGradSparseDy"));
   exports.Set("absTopK", Napi::Function::New(env, AbsTopK, "absTopK"));
   exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));

@@ -387,6 +387,9 @@ inline uint32_t laneBits(const vi& mask) {
   return bits;
 }
 
+// Bit l set where p[l] != 0 (NaN counts, −0 does not), for the kVL floats at p.
+inline uint32_t nonzeroLaneBits(const float* p) { return laneBits((vloadBits(p) & 0x7fffffff) != vi{}); }
+
 #if defined(__AVX2__) && !defined(__AVX512F__)
 // AVX2 has no compress instruction. For each set of 8 lanes (a bit mask), the permutation that moves
 // those lanes, in order, to the front: _mm256_permutevar8x32_epi32(v, kLeftPack.lanes[bits]).

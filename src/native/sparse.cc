@@ -302,9 +302,6 @@ thread_local std::vector<float> t_colVal;
 
 namespace {
 
-// Bit l set where p[l] != 0 (NaN counts, −0 does not), for the 16 entries at p.
-inline uint32_t nonzeroBits(const float* p) { return laneBits((vloadBits(p) & 0x7fffffff) != vi{}); }
-
 constexpr int64_t kScanChunk = 1 << 16;  // entries per parallel chunk of a scan over a dense matrix
 
 }  // namespace
@@ -315,7 +312,7 @@ int64_t countNonzeros(const float* dense, int64_t size) {
   parallelFor(chunks, chunks > 1 ? threadCount() : 1, [&](int chunk) {
     const int64_t b = chunk * kScanChunk, e = std::min(size, b + kScanChunk);
     int64_t n = 0, i = b;
-    for (; i + kVL <= e; i += kVL) n += __builtin_popcount(nonzeroBits(dense + i));
+    for (; i + kVL <= e; i += kVL) n += __builtin_popcount(nonzeroLaneBits(dense + i));
     for (; i < e; i++) n += dense[i] != 0.0f;
     counts[chunk] = n;
   });
@@ -343,7 +340,7 @@ int64_t denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int3
       const size_t before = idx.size();
       int c = 0;
       for (; c + kVL <= cols; c += kVL) {
-        for (uint32_t bits = nonzeroBits(row + c); bits != 0; bits &= bits - 1) {
+        for (uint32_t bits = nonzeroLaneBits(row + c); bits != 0; bits &= bits - 1) {
           const int l = __builtin_ctz(bits);
           idx.push_back(c + l);
           val.push_back(row[c + l]);

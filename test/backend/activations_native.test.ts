@@ -1,6 +1,6 @@
 // The fast native AbsTopK (radix-select threshold, nth_element replay only for rows whose ties
 // straddle the boundary) and the vectorised GELU, against the TypeScript oracle: AbsTopK must pick
-// bit-for-bit the same entries, GELU must be the float64 formula rounded to float (up to a sliver),
+// bit-for-bit the same entries, the float32 GELU must stay within a few ulps of the float64 formula,
 // and neither may depend on the thread count or on where an element sits in the array.
 import { afterAll, describe, expect, it } from "vitest";
 import { tsBackend } from "../../src/backend/ts/index.js";
@@ -65,13 +65,6 @@ function expectSame(actual: ArrayLike<number>, expected: ArrayLike<number>, what
   }
 }
 
-/** Size of one float32 ulp at |v| (subnormal spacing below 2⁻¹²⁶). */
-function ulp32(v: number): number {
-  const a = Math.abs(Math.fround(v));
-  if (a < 2 ** -126) return 2 ** -149;
-  return 2 ** (Math.floor(Math.log2(a)) - 23);
-}
-
 describe("native AbsTopK: the same selection as PyTorch, bit for bit", () => {
   const native = nativeUnderTest();
   if (!native) return;
@@ -130,7 +123,7 @@ describe("native AbsTopK: the same selection as PyTorch, bit for bit", () => {
   });
 });
 
-describe("native GELU: the float64 formula rounded to float32", () => {
+describe("native GELU: float32, within a few ulps of the float64 formula", () => {
   const native = nativeUnderTest();
   if (!native) return;
   const saved = nativeThreads();
@@ -153,11 +146,12 @@ describe("native GELU: the float64 formula rounded to float32", () => {
   tsBackend.geluBackward(Float64Array.from(sweep), Float64Array.from(dy), exactBackward, size);
 
   /**
-   * Within half an ulp of the float64 value (correct rounding) plus a sliver for the approximation
-   * (2e-9 relative) and for the oracle's own cancellation below x ≈ −5 (1e-14 absolute);
-   * `slack` adds an absolute allowance (the backward's cancellation near its root at x ≈ −0.75).
+   * Within 4e-7 relative of the float64 value (about 3 float ulps: the kernel computes in float32,
+   * src/native/activations.cc; measured worst 3.1e-7 against a 40-digit reference), plus the oracle's
+   * own cancellation below x ≈ −5 (1e-14 absolute) and the smallest subnormal; `slack` adds an
+   * absolute allowance (the backward's cancellation near its root at x ≈ −0.75).
    */
-  function expectRounded(
+  function expectClose(
     actual: Float32Array,
     exact: Float64Array,
     slack: (i: number) => number,
@@ -169,25 +163,25 @@ describe("native GELU: the float64 formula rounded to float32", () => {
         expect(actual[i], `${what}(${sweep[i]})`).toBe(t); // toBe treats NaN as equal to NaN
         continue;
       }
-      const tolerance = 0.5 * ulp32(t) + 2e-9 * Math.abs(t) + 1e-14 + slack(i);
+      const tolerance = 4e-7 * Math.abs(t) + 1e-14 + 1.5e-45 + slack(i);
       if (!(Math.abs(actual[i] - t) <= tolerance)) {
         throw new Error(`${what}(${sweep[i]}) = ${actual[i]}, float64 formula ${t} (tolerance ${tolerance})`);
       }
     }
   }
 
-  it("forward is correctly rounded up to 2e-9 relative over a dense sweep and at the extremes", () => {
+  it("forward is within 4e-7 relative over a dense sweep and at the extremes", () => {
     const out = new Float32Array(size);
     native!.gelu(sweep, out, size);
-    expectRounded(out, exactForward, () => 0, "gelu");
+    expectClose(out, exactForward, () => 0, "gelu");
     expect(out[size - 3]).toBe(Infinity); // GELU(+∞)
     expect(Object.is(out[size - 6], -0)).toBe(true); // GELU(−1e30) = −0, as 0.5·x·(1 + erf) gives
   });
 
-  it("backward is correctly rounded up to 1e-9·|dy| absolute", () => {
+  it("backward is within 4e-7 relative plus 2e-7·|dy| absolute", () => {
     const dx = new Float32Array(size);
     native!.geluBackward(sweep, dy, dx, size);
-    expectRounded(dx, exactBackward, (i) => 1e-9 * Math.abs(dy[i]), "geluBackward");
+    expectClose(dx, exactBackward, (i) => 2e-7 * Math.abs(dy[i]), "geluBackward");
   });
 
   it("an element's result depends neither on its position nor on the thread count", () => {

@@ -263,6 +263,16 @@ function kernelResults(k: NativeAddon): Results {
       put(`spmm ${rows}x${cols} m${m}`, y, dx, s);
     }
   }
+  for (const [n, rows, cols] of [
+    [37, 45, 100],
+    [300, 200, 150],
+  ]) {
+    const keep = f(n * rows, 26);
+    const dy = f(n * rows, 25).map((v, i) => (Math.abs(keep[i]) < 0.25 ? v : 0));
+    const dw = f(rows * cols, 27);
+    k.addWeightGradSparseDy(n, dy, f(n * cols, 28), rows, cols, dw);
+    put(`addWeightGradSparseDy ${n}x${rows}x${cols}`, dw);
+  }
   for (const [bs, t, h, dh] of [
     [2, 37, 2, 16],
     [1, 70, 3, 24],

@@ -37,7 +37,7 @@ function sparsified(model: Model): Model {
 
 /** The backend with call counters on the linear-layer kernels. */
 function counting(be: Backend): { be: Backend; calls: Record<string, number> } {
-  const calls: Record<string, number> = { gemm: 0, spmmNT: 0, spmmNN: 0, sddmm: 0 };
+  const calls: Record<string, number> = { gemm: 0, spmmNT: 0, spmmNN: 0, sddmm: 0, addWeightGradSparseDy: 0 };
   return {
     calls,
     be: {
@@ -46,6 +46,7 @@ function counting(be: Backend): { be: Backend; calls: Record<string, number> } {
       spmmNT: (...a) => (calls.spmmNT++, be.spmmNT(...a)),
       spmmNN: (...a) => (calls.spmmNN++, be.spmmNN(...a)),
       sddmm: (...a) => (calls.sddmm++, be.sddmm(...a)),
+      addWeightGradSparseDy: (...a) => (calls.addWeightGradSparseDy++, be.addWeightGradSparseDy(...a)),
     },
   };
 }
@@ -77,9 +78,13 @@ for (const backendName of BACKENDS) {
             expect(relMaxError(got.data, expected.get(key)!.data), key).toBeLessThan(1e-5);
           }
           const { grads } = backward(model, fwd, { backend: be });
-          // dx of each linear layer on the sparse kernel, dW as the dense product.
+          // dx of each linear layer on the sparse kernel; dW as the dense product, from dY's nonzeros
+          // where dY went through an AbsTopK (every layer's four weights with activation sparsity;
+          // never lm_head, whose dY is the logits' gradient).
           expect(calls.spmmNT).toBe(2 * (4 * model.dims.nLayer + 1));
-          expect(calls.gemm).toBe(4 * model.dims.nLayer + 1);
+          const sparseDy = model.config.afrac === null ? 0 : 4 * model.dims.nLayer;
+          expect(calls.addWeightGradSparseDy).toBe(sparseDy);
+          expect(calls.gemm).toBe(4 * model.dims.nLayer + 1 - sparseDy);
           const gradKeys = [...expected.keys()].filter((k) => k.startsWith("grad/"));
           expect([...grads.keys()].sort()).toEqual(gradKeys.map((k) => k.slice(5)).sort());
           for (const key of gradKeys) {

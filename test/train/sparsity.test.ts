@@ -86,8 +86,11 @@ describe("the projection plan", () => {
 describe("sparsity invariants during training (sparse biases on, no warmup, anneal over steps 0..15)", () => {
   test("after every step each matrix holds exactly its scheduled nonzeros, neurons keep 4", () => {
     // No activation sparsity here: a bias feeding an AbsTopK whose channel is never kept gets an
-    // exactly zero gradient, stays 0, and would make "exactly k nonzeros" unattainable.
-    const learner = createLearner(initModel({ ...MODEL, afrac: null }, 3), TRAIN);
+    // exactly zero gradient, stays 0, and would make "exactly k nonzeros" unattainable. A sink for
+    // the same reason: without one, adding a constant to every key shifts a query's scores alike and
+    // leaves the softmax unchanged, so the key bias's gradient is zero up to rounding, and an entry
+    // that rounds to exactly 0 stays 0 (it happened when GELU moved to float32).
+    const learner = createLearner(initModel({ ...MODEL, afrac: null, sink: true }, 3), TRAIN);
     const rng = new Rng(8);
     const b = TRAIN.global_bs;
     const t = TRAIN.n_ctx;

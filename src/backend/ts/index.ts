@@ -11,7 +11,7 @@ import {
   rmsNormForward,
   scatterAddRows,
 } from "./rows.js";
-import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
+import { addWeightGradSparseDyTs, sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { crossEntropyTs } from "./train_cross_entropy.js";
 import {
   adamUpdateTs,
@@ -33,6 +33,7 @@ export const tsBackend: Backend = {
   spmmNT: spmmNTTs,
   spmmNN: spmmNNTs,
   sddmm: sddmmTs,
+  addWeightGradSparseDy: addWeightGradSparseDyTs,
   absTopK: absTopKForward,
   gelu: geluForward,
   geluBackward,

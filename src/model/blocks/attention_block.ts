@@ -173,7 +173,7 @@ export function attentionBlockBackward(
     pass.hookBack(c.hooks.get(layerHookName(layer, site)), d, layerHookWidth(site, dims));
 
   residualActivationBackward(pass, c.residual, dx);
-  const dDelta = hookBack("attn.resid_delta", dx.slice());
+  const dDelta = hookBack("attn.resid_delta", pass.copy(dx));
   if (c.keptOut) absTopKBackward(dDelta, c.keptOut, dDelta.length, be);
   const dY = pass.scratch(n * D);
   linearBackward(be, {
@@ -187,6 +187,7 @@ export function attentionBlockBackward(
     dw: pass.grad(`${pre}.attn.c_proj.weight`),
     db: pass.grad(`${pre}.attn.c_proj.bias`),
     ...pass.sparseOf(`${pre}.attn.c_proj.weight`, dims.dModel, D),
+    dySparse: c.keptOut !== undefined,
   });
   const dYRaw = hookBack("attn.y", dY);
   const dQ = pass.scratch(n * D);
@@ -237,6 +238,7 @@ export function attentionBlockBackward(
     dw: pass.grad(`${pre}.attn.c_attn.weight`),
     db: pass.grad(`${pre}.attn.c_attn.bias`),
     ...pass.sparseOf(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
+    dySparse: c.keptQ !== undefined && c.keptK !== undefined && c.keptV !== undefined,
   });
   const dAct = hookBack("attn.act_in", dActOut);
   if (c.keptIn) absTopKBackward(dAct, c.keptIn, dAct.length, be);

@@ -121,7 +121,7 @@ export function mlpBlockBackward(
     pass.hookBack(c.hooks.get(layerHookName(layer, site)), d, layerHookWidth(site, dims));
 
   residualActivationBackward(pass, c.residual, dx);
-  const dDelta = hookBack("mlp.resid_delta", dx.slice());
+  const dDelta = hookBack("mlp.resid_delta", pass.copy(dx));
   if (c.keptOut) absTopKBackward(dDelta, c.keptOut, dDelta.length, be);
   const dA = pass.scratch(n * dims.dMlp); // (N, M)
   linearBackward(be, {
@@ -135,6 +135,7 @@ export function mlpBlockBackward(
     dw: pass.grad(`${pre}.mlp.c_proj.weight`),
     db: pass.grad(`${pre}.mlp.c_proj.bias`),
     ...pass.sparseOf(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
+    dySparse: c.keptOut !== undefined,
   });
   const dPostAct = hookBack("mlp.post_act", dA);
   if (c.keptNeuron) absTopKBackward(dPostAct, c.keptNeuron, dPostAct.length, be);
@@ -153,6 +154,7 @@ export function mlpBlockBackward(
     dw: pass.grad(`${pre}.mlp.c_fc.weight`),
     db: pass.grad(`${pre}.mlp.c_fc.bias`),
     ...pass.sparseOf(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
+    dySparse: c.keptNeuron !== undefined,
   });
   const dAct = hookBack("mlp.act_in", dActOut);
   if (c.keptIn) absTopKBackward(dAct, c.keptIn, dAct.length, be);

@@ -51,6 +51,7 @@ export function linearForward(
  * Any of dx / dw / db may be omitted when that gradient is not needed. With `sparse` and Float32
  * data, dx runs on the sparse kernel (spmmNT with Wᵀ's CSR); dW stays the full dense product unless
  * weightGrad is "masked", which computes it only at W's nonzeros (SDDMM) and leaves the rest of dW as is.
+ * The full product skips dy's zeros when the caller says dy is sparse (`dySparse`).
  */
 export function linearBackward(
   be: Backend,
@@ -67,6 +68,11 @@ export function linearBackward(
     db?: FloatArray;
     sparse?: SparseLinearWeight;
     weightGrad?: WeightGradMode;
+    /**
+     * dy went through an AbsTopK (most entries 0): a dense dW then visits only dy's nonzeros
+     * (Backend.addWeightGradSparseDy), the same sum without the zero terms.
+     */
+    dySparse?: boolean;
   },
 ): void {
   const { dy, x, w, n, dIn, dOut } = o;
@@ -81,6 +87,13 @@ export function linearBackward(
   if (o.dw) {
     if (sparse && o.weightGrad === "masked") {
       maskedWeightGrad(be, n, dy as Float32Array, x as Float32Array, sparse, o.dw);
+    } else if (
+      o.dySparse &&
+      dy instanceof Float32Array &&
+      x instanceof Float32Array &&
+      o.dw instanceof Float32Array
+    ) {
+      be.addWeightGradSparseDy(n, dy, x, dOut, dIn, o.dw);
     } else {
       be.gemm(true, false, dOut, dIn, n, dy, x, o.dw, true);
     }
