@@ -1,5 +1,5 @@
 import { Tensor, type FloatArray } from "../tensor/tensor.js";
-import { csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import { csrCompact, csrRowView, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
 import type { Backend } from "../backend/backend.js";
 import type { Model } from "./model.js";
 
@@ -138,6 +138,16 @@ export function linearWeightNames(model: Model<FloatArray>): string[] {
   }
   names.push(model.config.tied_unembed ? "transformer.wte.weight" : "lm_head.weight");
   return names;
+}
+
+/**
+ * Rows [r0, r0 + count) of a sparse linear weight, without copying: the forward of a layer whose
+ * output is used in parts (c_attn's q, k and v) writes each part straight from its rows.
+ */
+export function sparseWeightRows(s: SparseLinearWeight, r0: number, count: number): SparseLinearWeight {
+  const csr = csrRowView(s.csr, r0, count);
+  let transposed: CsrMatrix | undefined;
+  return { csr, transposed: () => (transposed ??= transposeCsr(csrCompact(csr))) };
 }
 
 /** Aᵀ as CSR by a counting sort over A's nonzeros: O(nnz + cols); rows of Aᵀ stay sorted. */

@@ -49,6 +49,35 @@ export function csrToDense(m: CsrMatrix): Float32Array {
   return out;
 }
 
+/**
+ * Rows [r0, r0 + count) of m as a view: rowPtr is a subarray whose offsets still index m's colIdx and
+ * values (so rowPtr[0] may be > 0, which every kernel accepts). Nothing is copied.
+ */
+export function csrRowView(m: CsrMatrix, r0: number, count: number): CsrMatrix {
+  if (r0 < 0 || count < 0 || r0 + count > m.rows)
+    throw new RangeError(`csrRowView: rows [${r0}, ${r0 + count}) outside [0, ${m.rows})`);
+  return {
+    rows: count,
+    cols: m.cols,
+    rowPtr: m.rowPtr.subarray(r0, r0 + count + 1),
+    colIdx: m.colIdx,
+    values: m.values,
+  };
+}
+
+/** m with its own arrays and rowPtr[0] = 0 (a copy of a view's nonzeros). */
+export function csrCompact(m: CsrMatrix): CsrMatrix {
+  const first = m.rowPtr[0];
+  const last = m.rowPtr[m.rows];
+  return {
+    rows: m.rows,
+    cols: m.cols,
+    rowPtr: m.rowPtr.map((p) => p - first),
+    colIdx: m.colIdx.slice(first, last),
+    values: m.values.slice(first, last),
+  };
+}
+
 export function csrNnz(m: CsrMatrix): number {
   return m.rowPtr[m.rows];
 }

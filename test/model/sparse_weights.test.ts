@@ -67,9 +67,10 @@ for (const backendName of BACKENDS) {
             sparseThreshold: 1,
             backend: be,
           });
-          // Every linear layer went sparse: no dense product at all in the forward.
+          // Every linear layer went sparse: no dense product at all in the forward (c_attn as three
+          // products, one per q, k and v, from its rows).
           expect(calls.gemm).toBe(0);
-          expect(calls.spmmNT).toBe(4 * model.dims.nLayer + 1);
+          expect(calls.spmmNT).toBe(6 * model.dims.nLayer + 1);
           expect(relMaxError(fwd.logits.data, expected.get("logits")!.data)).toBeLessThan(1e-5);
           const hookKeys = [...expected.keys()].filter((k) => k.startsWith("hook/"));
           expect(hookKeys.length).toBe(2 * 11 + 1);
@@ -81,7 +82,7 @@ for (const backendName of BACKENDS) {
           // dx of each linear layer on the sparse kernel; dW as the dense product, from dY's nonzeros
           // where dY went through an AbsTopK (every layer's four weights with activation sparsity;
           // never lm_head, whose dY is the logits' gradient).
-          expect(calls.spmmNT).toBe(2 * (4 * model.dims.nLayer + 1));
+          expect(calls.spmmNT).toBe(6 * model.dims.nLayer + 1 + (4 * model.dims.nLayer + 1));
           const sparseDy = model.config.afrac === null ? 0 : 4 * model.dims.nLayer;
           expect(calls.addWeightGradSparseDy).toBe(sparseDy);
           expect(calls.gemm).toBe(4 * model.dims.nLayer + 1 - sparseDy);

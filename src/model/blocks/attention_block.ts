@@ -3,6 +3,7 @@ import { layerHookName, layerHookWidth, type LayerSite } from "../hook_points.js
 import { absTopKBackward } from "../layers/abstopk.js";
 import { linearBackward, linearForward } from "../layers/linear.js";
 import { param } from "../model.js";
+import { sparseWeightRows } from "../sparse_weights.js";
 import type { BackwardPass } from "./backward_pass.js";
 import type { ForwardPass, HookCache } from "./forward_pass.js";
 import { normBackward, normForward, type NormCache } from "./norm.js";
@@ -74,34 +75,45 @@ export function attentionBlockForward(
   const positionNorm = dims.catPosEmb ? concatPositionsForward(pass, actInRaw, `${pre}.ln_p1`) : undefined;
   const keptIn = pass.topk("attn_in", actInRaw, dIn);
   const actIn = hook("attn.act_in", actInRaw);
-  const qkv = pass.temp("qkv", n * 3 * D); // (N, 3D): [q | k | v] per row
-  linearForward(be, {
-    x: actIn,
-    b: model.params.get(`${pre}.attn.c_attn.bias`)?.data,
-    n,
-    dIn,
-    dOut: 3 * D,
-    out: qkv,
-    ...pass.linearWeight(`${pre}.attn.c_attn.weight`, 3 * D, dIn),
-  });
+  const cAttn = pass.linearWeight(`${pre}.attn.c_attn.weight`, 3 * D, dIn);
+  const cAttnBias = model.params.get(`${pre}.attn.c_attn.bias`)?.data;
   let q = pass.temp("q", n * D);
   let k = pass.temp("k", n * D);
   let v = pass.temp("v", n * D);
-  for (const [dst, offset] of [
+  const parts = [
     [q, 0],
     [k, D],
     [v, 2 * D],
-  ] as const) {
-    be.copyBlock({
-      src: qkv,
-      srcStride: 3 * D,
-      srcOffset: offset,
-      dst,
-      dstStride: D,
-      dstOffset: 0,
-      rows: n,
-      width: D,
-    });
+  ] as const;
+  if ("sparse" in cAttn) {
+    // c_attn's rows [0, D), [D, 2D), [2D, 3D) make q, k and v: on the sparse path each is written
+    // straight from its rows (a view of the CSR), with no (N, 3D) product to split afterwards.
+    for (const [dst, offset] of parts) {
+      linearForward(be, {
+        x: actIn,
+        b: cAttnBias?.subarray(offset, offset + D),
+        n,
+        dIn,
+        dOut: D,
+        out: dst,
+        sparse: sparseWeightRows(cAttn.sparse, offset, D),
+      });
+    }
+  } else {
+    const qkv = pass.temp("qkv", n * 3 * D); // (N, 3D): [q | k | v] per row
+    linearForward(be, { x: actIn, b: cAttnBias, n, dIn, dOut: 3 * D, out: qkv, ...cAttn });
+    for (const [dst, offset] of parts) {
+      be.copyBlock({
+        src: qkv,
+        srcStride: 3 * D,
+        srcOffset: offset,
+        dst,
+        dstStride: D,
+        dstOffset: 0,
+        rows: n,
+        width: D,
+      });
+    }
   }
   // The reference sparsifies and records k, then q, then v.
   const keptK = pass.topk("attn_k", k, D);
