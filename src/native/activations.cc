@@ -376,14 +376,7 @@ inline HalfGaussian halfGaussian(gf u) {
   // r = a − n·ln 2 with ln 2 in two parts (the high part has 9 bits, so n times it is exact).
   gf r = vfnma(nf, splat(0.693359375f), a);
   r = vfnma(nf, splat(-2.12194440e-4f), r);
-  // e^r, Cephes' expf polynomial on [−ln2/2, ln2/2] (about 1 ulp).
-  gf p = splat(1.9875691500e-4f);
-  p = vfma(p, r, splat(1.3981999507e-3f));
-  p = vfma(p, r, splat(8.3334519073e-3f));
-  p = vfma(p, r, splat(4.1665795894e-2f));
-  p = vfma(p, r, splat(1.6666665459e-1f));
-  p = vfma(p, r, splat(5.0000001201e-1f));
-  const gf er = vfma(p, r * r, r) + splat(1.0f);
+  const gf er = expReduced(r);
   const gf m = vfnma(er, splat(0.5f) * e, er);  // er·(1 − e/2)
   const gi n1 = n >> 1;  // arithmetic shift: n1 ≥ −82, n − n1 ≥ −82
   const gi n2 = n - n1;

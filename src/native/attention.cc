@@ -60,13 +60,7 @@ inline vf expNonPositive(vf x) {
   const vf n = shifted - magic;
   vf r = vfnma(n, vbroadcast(0.693359375f), xc);  // ln2 in two parts: n·hi is exact
   r = vfnma(n, vbroadcast(-2.12194440e-4f), r);
-  vf p = vbroadcast(1.9875691500e-4f);
-  p = vfma(p, r, vbroadcast(1.3981999507e-3f));
-  p = vfma(p, r, vbroadcast(8.3334519073e-3f));
-  p = vfma(p, r, vbroadcast(4.1665795894e-2f));
-  p = vfma(p, r, vbroadcast(1.6666665459e-1f));
-  p = vfma(p, r, vbroadcast(5.0000001201e-1f));
-  const vf er = vfma(p, r * r, r) + 1.0f;
+  const vf er = expReduced(r);
   const vi exponent = ((vbits(shifted) - vbits(magic)) + 127) << 23;  // (n + 127) << 23
   const vf result = er * vfromBits(exponent);
   return vselect(x < floor, vzero(), result);

@@ -508,6 +508,19 @@ inline V vfnma(const V& a, const V& b, const V& c) {
   return fused<FusedOp::kFnma>(a, b, c);
 }
 
+// e^r for |r| ≤ ln2/2 (after the caller's range reduction x = n·ln2 + r), on any float vector type:
+// Cephes' expf polynomial, about 1 ulp. Shared by attention's softmax and GELU's Gaussian.
+template <typename V>
+inline V expReduced(const V& r) {
+  V p = vsplat<V>(1.9875691500e-4f);
+  p = vfma(p, r, vsplat<V>(1.3981999507e-3f));
+  p = vfma(p, r, vsplat<V>(8.3334519073e-3f));
+  p = vfma(p, r, vsplat<V>(4.1665795894e-2f));
+  p = vfma(p, r, vsplat<V>(1.6666665459e-1f));
+  p = vfma(p, r, vsplat<V>(5.0000001201e-1f));
+  return vfma(p, r * r, r) + vsplat<V>(1.0f);
+}
+
 // ---- horizontal operations ------------------------------------------------------------------------
 
 // The lane-wise sum of a vector's two halves (lanes i and i + n/2): the first step of every tree below.
