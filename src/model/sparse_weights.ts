@@ -1,5 +1,5 @@
 import { Tensor, type FloatArray } from "../tensor/tensor.js";
-import { csrCompact, csrRowView, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
+import { csrNnz, csrRowView, csrToDense, type CsrMatrix } from "../tensor/sparse.js";
 import type { Backend } from "../backend/backend.js";
 import type { Model } from "./model.js";
 
@@ -147,16 +147,20 @@ export function linearWeightNames(model: Model<FloatArray>): string[] {
 export function sparseWeightRows(s: SparseLinearWeight, r0: number, count: number): SparseLinearWeight {
   const csr = csrRowView(s.csr, r0, count);
   let transposed: CsrMatrix | undefined;
-  return { csr, transposed: () => (transposed ??= transposeCsr(csrCompact(csr))) };
+  return { csr, transposed: () => (transposed ??= transposeCsr(csr)) };
 }
 
-/** Aᵀ as CSR by a counting sort over A's nonzeros: O(nnz + cols); rows of Aᵀ stay sorted. */
+/**
+ * Aᵀ as CSR by a counting sort over A's nonzeros: O(nnz + cols); rows of Aᵀ stay sorted. A may be a
+ * row view (csrRowView: rowPtr[0] > 0).
+ */
 export function transposeCsr(a: CsrMatrix): CsrMatrix {
-  const nnz = a.rowPtr[a.rows];
+  const first = a.rowPtr[0];
+  const nnz = csrNnz(a);
   const rowPtr = new Int32Array(a.cols + 1);
   const colIdx = new Int32Array(nnz);
   const values = new Float32Array(nnz);
-  for (let p = 0; p < nnz; p++) rowPtr[a.colIdx[p] + 1]++;
+  for (let p = first; p < first + nnz; p++) rowPtr[a.colIdx[p] + 1]++;
   for (let c = 0; c < a.cols; c++) rowPtr[c + 1] += rowPtr[c];
   const cursor = rowPtr.slice(0, a.cols);
   for (let r = 0; r < a.rows; r++) {

@@ -332,9 +332,10 @@ void absTopK(float* x, int n, int d, int k, uint8_t* kept) {
 // 4e-7 relative (a few float ulps), GELU' within 4e-7 relative plus 2e-7 absolute, the absolute part
 // from the cancellation near its root at x ≈ −0.75. An earlier float64 version rounded once
 // (correctly rounded but for 1 value in 10⁴); it took 2.0× (AVX2) and 1.4× (AVX-512) this one's
-// time in the csp_yolo2 forward, and the fp32 model downstream cannot use the last ulp. u² is split exactly (FMA) before the exponential, so the tail keeps
-// its relative precision down to the subnormals: e^{−u²/2} = 2^n·e^r is applied as e^r times two
-// powers of two, so a result that is subnormal is rounded once. Beyond |x| = 15 the results are the
+// time in the csp_yolo2 forward, and the fp32 model downstream cannot use the last ulp. u² is split
+// exactly (FMA) before the exponential, so the tail keeps its relative precision down to the
+// subnormals: e^{−u²/2} = 2^n·e^r is applied as e^r times two powers of two, so a result that is
+// subnormal is rounded once. Beyond |x| = 15 the results are the
 // limits (the tails are below float's smallest subnormal), with GELU(−∞) = NaN and GELU'(±∞) = NaN
 // as the float64 formula gives. Every element goes through the same vector code (a partial vector
 // through a padded copy), so a result never depends on where a chunk boundary falls or how many
@@ -356,7 +357,7 @@ inline gf fromBits(gi v) { return vbitcast<gf>(v); }
 inline gf select(gi mask, gf a, gf b) { return vselectAs(mask, a, b); }
 
 // e^{−u²/2} for 0 ≤ u ≤ kGeluClamp as m·2^{n1}·2^{n2}: m ≈ e^r in [0.7, 1.42] and two
-// exponents, each ≥ −57, whose powers of two are normal floats; the caller multiplies its other
+// exponents, each ≥ −82, whose powers of two are normal floats; the caller multiplies its other
 // factors into m first and the powers last, so only the last product can round to a subnormal.
 struct HalfGaussian {
   gf m;
@@ -368,18 +369,10 @@ inline HalfGaussian halfGaussian(gf u) {
   const gf s = u * u;
   const gf e = vfms(u, u, s);
   const gf a = splat(-0.5f) * s;  // exact
-  // n = round(a / ln 2) by the 1.5·2²³ trick; −163 ≤ n ≤ 0 here.
-  const gf magic = splat(12582912.0f);
-  const gf shifted = vfma(a, splat(1.44269504088896341f), magic);
-  const gf nf = shifted - magic;
-  const gi n = bitsOf(shifted) - bitsOf(magic);
-  // r = a − n·ln 2 with ln 2 in two parts (the high part has 9 bits, so n times it is exact).
-  gf r = vfnma(nf, splat(0.693359375f), a);
-  r = vfnma(nf, splat(-2.12194440e-4f), r);
-  const gf er = expReduced(r);
-  const gf m = vfnma(er, splat(0.5f) * e, er);  // er·(1 − e/2)
-  const gi n1 = n >> 1;  // arithmetic shift: n1 ≥ −82, n − n1 ≥ −82
-  const gi n2 = n - n1;
+  const ExpParts<gf, gi> parts = expParts<gi>(a);  // −163 ≤ n ≤ 0 here
+  const gf m = vfnma(parts.mantissa, splat(0.5f) * e, parts.mantissa);  // e^r·(1 − e/2)
+  const gi n1 = parts.n >> 1;  // arithmetic shift: n1 ≥ −82, n − n1 ≥ −82
+  const gi n2 = parts.n - n1;
   return {m, fromBits((n1 + 127) << 23), fromBits((n2 + 127) << 23)};
 }
 

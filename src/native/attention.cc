@@ -55,14 +55,8 @@ constexpr float kExpFloor = -87.5f;
 inline vf expNonPositive(vf x) {
   const vf floor = vbroadcast(kExpFloor);
   const vf xc = vselect(x < floor, floor, x);
-  const vf magic = vbroadcast(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
-  const vf shifted = vfma(xc, vbroadcast(1.44269504088896341f), magic);
-  const vf n = shifted - magic;
-  vf r = vfnma(n, vbroadcast(0.693359375f), xc);  // ln2 in two parts: n·hi is exact
-  r = vfnma(n, vbroadcast(-2.12194440e-4f), r);
-  const vf er = expReduced(r);
-  const vi exponent = ((vbits(shifted) - vbits(magic)) + 127) << 23;  // (n + 127) << 23
-  const vf result = er * vfromBits(exponent);
+  const ExpParts<vf, vi> e = expParts<vi>(xc);
+  const vf result = e.mantissa * vfromBits((e.n + 127) << 23);
   return vselect(x < floor, vzero(), result);
 }
 

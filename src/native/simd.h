@@ -508,17 +508,31 @@ inline V vfnma(const V& a, const V& b, const V& c) {
   return fused<FusedOp::kFnma>(a, b, c);
 }
 
-// e^r for |r| ≤ ln2/2 (after the caller's range reduction x = n·ln2 + r), on any float vector type:
-// Cephes' expf polynomial, about 1 ulp. Shared by attention's softmax and GELU's Gaussian.
-template <typename V>
-inline V expReduced(const V& r) {
+// e^x split as 2^n·e^r, x = n·ln2 + r with |r| ≤ ln2/2, on any float vector type V whose integer
+// lanes are I (Cephes' expf, about 1 ulp): n by the 1.5·2²³ rounding trick, r with ln2 in two parts
+// (the high part has 9 bits, so n times it is exact), e^r by a degree-7 polynomial. For |x| below
+// about 2²²; the caller applies 2^n (from exponent bits) as its range needs. Shared by attention's
+// softmax and GELU's Gaussian.
+template <typename V, typename I>
+struct ExpParts {
+  V mantissa;  // e^r
+  I n;
+};
+
+template <typename I, typename V>
+inline ExpParts<V, I> expParts(const V& x) {
+  const V magic = vsplat<V>(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
+  const V shifted = vfma(x, vsplat<V>(1.44269504088896341f), magic);
+  const V n = shifted - magic;
+  V r = vfnma(n, vsplat<V>(0.693359375f), x);
+  r = vfnma(n, vsplat<V>(-2.12194440e-4f), r);
   V p = vsplat<V>(1.9875691500e-4f);
   p = vfma(p, r, vsplat<V>(1.3981999507e-3f));
   p = vfma(p, r, vsplat<V>(8.3334519073e-3f));
   p = vfma(p, r, vsplat<V>(4.1665795894e-2f));
   p = vfma(p, r, vsplat<V>(1.6666665459e-1f));
   p = vfma(p, r, vsplat<V>(5.0000001201e-1f));
-  return vfma(p, r * r, r) + vsplat<V>(1.0f);
+  return {vfma(p, r * r, r) + vsplat<V>(1.0f), vbitcast<I>(shifted) - vbitcast<I>(magic)};
 }
 
 // ---- horizontal operations ------------------------------------------------------------------------

@@ -12,9 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
-#include <cstring>
 #include <vector>
 
+#include "rows.h"
 #include "simd.h"
 #include "thread_pool.h"
 
@@ -124,14 +124,13 @@ bool addWeightGradSparseDy(int n, const float* dy, const float* x, int rows, int
     parallelFor(tokenChunks, threads, [&](int part) {
       const int t0 = static_cast<int>(static_cast<int64_t>(n) * part / tokenChunks);
       const int t1 = static_cast<int>(static_cast<int64_t>(n) * (part + 1) / tokenChunks);
-      for (int t = t0; t < t1; t++)
-        std::memcpy(xt + static_cast<size_t>(t) * kTile, x + static_cast<size_t>(t) * cols + c0, width * sizeof(float));
+      copyBlock(x + static_cast<size_t>(t0) * cols, cols, c0, xt + static_cast<size_t>(t0) * kTile, kTile, 0, t1 - t0, width);
     });
     parallelFor(blocks, threads, [&](int blk) {
       const int r0 = blk * kBlockRows, r1 = std::min(rows, r0 + kBlockRows);
       alignas(64) float acc[kBlockRows * kTile];
-      for (int r = r0; r < r1; r++)
-        std::memcpy(acc + static_cast<size_t>(r - r0) * kTile, dw + static_cast<size_t>(r) * cols + c0, width * sizeof(float));
+      float* dwRows = dw + static_cast<size_t>(r0) * cols;
+      copyBlock(dwRows, cols, c0, acc, kTile, 0, r1 - r0, width);
       const BlockNonzeros& b = lists[blk];
       const int whole = width / kVL;
       switch (whole) {
@@ -142,8 +141,7 @@ bool addWeightGradSparseDy(int n, const float* dy, const float* x, int rows, int
         default: break;
       }
       if (width % kVL) accumulateLanes(b, n, xt, whole * kVL, width % kVL, acc);
-      for (int r = r0; r < r1; r++)
-        std::memcpy(dw + static_cast<size_t>(r) * cols + c0, acc + static_cast<size_t>(r - r0) * kTile, width * sizeof(float));
+      copyBlock(acc, kTile, 0, dwRows, cols, c0, r1 - r0, width);
     });
   }
   return true;

@@ -65,19 +65,7 @@ export function csrRowView(m: CsrMatrix, r0: number, count: number): CsrMatrix {
   };
 }
 
-/** m with its own arrays and rowPtr[0] = 0 (a copy of a view's nonzeros). */
-export function csrCompact(m: CsrMatrix): CsrMatrix {
-  const first = m.rowPtr[0];
-  const last = m.rowPtr[m.rows];
-  return {
-    rows: m.rows,
-    cols: m.cols,
-    rowPtr: m.rowPtr.map((p) => p - first),
-    colIdx: m.colIdx.slice(first, last),
-    values: m.values.slice(first, last),
-  };
-}
-
+/** The nonzeros of m (of its rows only, for a row view). */
 export function csrNnz(m: CsrMatrix): number {
-  return m.rowPtr[m.rows];
+  return m.rowPtr[m.rows] - m.rowPtr[0];
 }
