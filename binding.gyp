@@ -18,7 +18,7 @@
         "src/native/train_cross_entropy.cc",
         "src/native/train_kernels.cc",
         "src/native/train_topk.cc",
-        "src/native/weight_grad.cc"
+        "src/native/gemm_sparse_a.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "CSP_MARCH=\"<(csp_march)\""],

@@ -138,18 +138,22 @@ export interface Backend {
   sddmm(m: number, dy: Float32Array, x: Float32Array, pattern: CsrMatrix, out: Float32Array): void;
 
   /**
-   * DW[rows, cols] += DYᵀ·X for DY [n, rows] and X [n, cols], visiting only DY's nonzeros: a linear
-   * layer's weight gradient when its output gradient went through an AbsTopK (cost ∝ nnz(DY)·cols,
-   * a quarter of the dense product's at 25% kept). Each DW[r, c] is summed over the tokens with
-   * DY[t, r] ≠ 0 in increasing order; a zero of DY contributes nothing, even where X is not finite.
+   * gemm's product (same arguments and conventions) visiting only the nonzeros of A: for the products
+   * of a linear layer whose other operand went through an AbsTopK (75% zeros), at a quarter of the
+   * multiply-adds (weight gradient dYᵀ·X and input gradient dY·W with dY sparse; forward X·Wᵀ with X
+   * sparse). Each C[i, j] is summed over the p with op(A)[i, p] ≠ 0 in increasing p, from C (accumulate)
+   * or from 0; a zero of A contributes nothing, even where op(B) is not finite.
    */
-  addWeightGradSparseDy(
+  gemmSparseA(
+    transA: boolean,
+    transB: boolean,
+    m: number,
     n: number,
-    dy: Float32Array,
-    x: Float32Array,
-    rows: number,
-    cols: number,
-    dw: Float32Array,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    accumulate: boolean,
   ): void;
 
   /**

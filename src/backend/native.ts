@@ -90,13 +90,16 @@ export interface NativeAddon {
     colIdx: Int32Array,
     out: Float32Array,
   ): void;
-  addWeightGradSparseDy(
+  gemmSparseA(
+    transA: boolean,
+    transB: boolean,
+    m: number,
     n: number,
-    dy: Float32Array,
-    x: Float32Array,
-    rows: number,
-    cols: number,
-    dw: Float32Array,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    accumulate: boolean,
   ): void;
   addInto(a: Float32Array, b: Float32Array, out: Float32Array, size: number): void;
   rmsNormForward(
@@ -461,8 +464,8 @@ function loadBuild(march: string | undefined): Loaded {
     spmmNN: (m, dy, w: CsrMatrix, dx, accumulate) =>
       addon.spmmNN(m, dy, w.rows, w.cols, w.rowPtr, w.colIdx, w.values, dx, accumulate),
     sddmm: (m, dy, x, p: CsrMatrix, out) => addon.sddmm(m, dy, x, p.rows, p.cols, p.rowPtr, p.colIdx, out),
-    addWeightGradSparseDy: (n, dy, x, rows, cols, dw) =>
-      addon.addWeightGradSparseDy(n, dy, x, rows, cols, dw),
+    gemmSparseA: (transA, transB, m, n, k, a, b, c, accumulate) =>
+      addon.gemmSparseA(transA, transB, m, n, k, a, b, c, accumulate),
     // Float64 data (finite-difference checks) takes the TypeScript kernels.
     absTopK: (x, n, d, k, kept) =>
       x instanceof Float32Array ? addon.absTopK(x, n, d, k, kept) : tsBackend.absTopK(x, n, d, k, kept),

@@ -20,7 +20,7 @@
 #include "sparse.h"
 #include "thread_pool.h"
 #include "train_kernels.h"
-#include "weight_grad.h"
+#include "gemm_sparse_a.h"
 
 namespace {
 
@@ -224,18 +224,20 @@ Napi::Value Sddmm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// addWeightGradSparseDy(n, dy, x, rows, cols, dw): dw [rows, cols] += dyᵀ·x over dy's nonzeros.
-Napi::Value AddWeightGradSparseDy(const Napi::CallbackInfo& info) {
-  Args args(info, "addWeightGradSparseDy");
-  if (!args.count(6)) return info.Env().Undefined();
-  const int n = args.dim(0, "n"), rows = args.dim(3, "rows"), cols = args.dim(4, "cols");
-  const float* dy = args.f32(1, "dy", mul(n, rows));
-  const float* x = args.f32(2, "x", mul(n, cols));
-  float* dw = args.f32(5, "dw", mul(rows, cols));
-  args.disjoint(dw, mul(rows, cols) * 4, "dw", dy, mul(n, rows) * 4, "dy");
-  args.disjoint(dw, mul(rows, cols) * 4, "dw", x, mul(n, cols) * 4, "x");
+// gemmSparseA(transA, transB, m, n, k, A, B, C, accumulate): gemm's arguments; only A's nonzeros count.
+Napi::Value GemmSparseA(const Napi::CallbackInfo& info) {
+  Args args(info, "gemmSparseA");
+  if (!args.count(9)) return info.Env().Undefined();
+  const bool ta = args.boolean(0, "transA"), tb = args.boolean(1, "transB");
+  const int m = args.dim(2, "m"), n = args.dim(3, "n"), k = args.dim(4, "k");
+  const float* a = args.f32(5, "A", mul(m, k));
+  const float* b = args.f32(6, "B", mul(k, n));
+  float* c = args.f32(7, "C", mul(m, n));
+  const bool acc = args.boolean(8, "accumulate");
+  args.disjoint(c, mul(m, n) * 4, "C", a, mul(m, k) * 4, "A");
+  args.disjoint(c, mul(m, n) * 4, "C", b, mul(k, n) * 4, "B");
   if (args.failed()) return info.Env().Undefined();
-  runKernel(args, [&] { return csp::addWeightGradSparseDy(n, dy, x, rows, cols, dw); });
+  runKernel(args, [&] { return csp::gemmSparseA(ta, tb, m, n, k, a, b, c, acc); });
   return info.Env().Undefined();
 }
 
@@ -800,7 +802,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
   exports.Set("spmmNN", Napi::Function::New(env, Spmm<true>, "spmmNN"));
   exports.Set("sddmm", Napi::Function::New(env, Sddmm, "sddmm"));
-  exports.Set("addWeightGradSparseDy", Napi::Function::New(env, AddWeightGradSparseDy, "addWeightGradSparseDy"));
+  exports.Set("gemmSparseA", Napi::Function::New(env, GemmSparseA, "gemmSparseA"));
   exports.Set("absTopK", Napi::Function::New(env, AbsTopK, "absTopK"));
   exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));

@@ -270,8 +270,11 @@ function kernelResults(k: NativeAddon): Results {
     const keep = f(n * rows, 26);
     const dy = f(n * rows, 25).map((v, i) => (Math.abs(keep[i]) < 0.25 ? v : 0));
     const dw = f(rows * cols, 27);
-    k.addWeightGradSparseDy(n, dy, f(n * cols, 28), rows, cols, dw);
-    put(`addWeightGradSparseDy ${n}x${rows}x${cols}`, dw);
+    k.gemmSparseA(true, false, rows, cols, n, dy, f(n * cols, 28), dw, true);
+    // The forward's form: X (here dy's pattern, [n, rows]) times a transposed weight [cols, rows].
+    const y = new Float32Array(n * cols);
+    k.gemmSparseA(false, true, n, cols, rows, dy, f(cols * rows, 29), y, false);
+    put(`gemmSparseA ${n}x${rows}x${cols}`, dw, y);
   }
   for (const [bs, t, h, dh] of [
     [2, 37, 2, 16],

@@ -37,7 +37,7 @@ function sparsified(model: Model): Model {
 
 /** The backend with call counters on the linear-layer kernels. */
 function counting(be: Backend): { be: Backend; calls: Record<string, number> } {
-  const calls: Record<string, number> = { gemm: 0, spmmNT: 0, spmmNN: 0, sddmm: 0, addWeightGradSparseDy: 0 };
+  const calls: Record<string, number> = { gemm: 0, spmmNT: 0, spmmNN: 0, sddmm: 0, gemmSparseA: 0 };
   return {
     calls,
     be: {
@@ -46,8 +46,28 @@ function counting(be: Backend): { be: Backend; calls: Record<string, number> } {
       spmmNT: (...a) => (calls.spmmNT++, be.spmmNT(...a)),
       spmmNN: (...a) => (calls.spmmNN++, be.spmmNN(...a)),
       sddmm: (...a) => (calls.sddmm++, be.sddmm(...a)),
-      addWeightGradSparseDy: (...a) => (calls.addWeightGradSparseDy++, be.addWeightGradSparseDy(...a)),
+      gemmSparseA: (...a) => (calls.gemmSparseA++, be.gemmSparseA(...a)),
     },
+  };
+}
+
+/**
+ * How many linear layers see an operand that went through an AbsTopK, from the config alone: x in the
+ * forward (c_attn after attn_in, c_fc after mlp_in, the MLP's c_proj after mlp_neuron) and dY in the
+ * backward (c_attn after q, k and v, the attention's c_proj after attn_out, c_fc after mlp_neuron, the
+ * MLP's c_proj after mlp_out). lm_head and the attention's c_proj input never do.
+ */
+function sparseOperands(model: Model): { x: number; dy: number } {
+  const on = new Set(model.config.afrac === null ? [] : model.config.afrac_loctypes.split(","));
+  const count = (flags: boolean[]) => flags.filter(Boolean).length * model.dims.nLayer;
+  return {
+    x: count([on.has("attn_in"), on.has("mlp_in"), on.has("mlp_neuron")]),
+    dy: count([
+      on.has("attn_q") && on.has("attn_k") && on.has("attn_v"),
+      on.has("attn_out"),
+      on.has("mlp_neuron"),
+      on.has("mlp_out"),
+    ]),
   };
 }
 
@@ -83,14 +103,39 @@ for (const backendName of BACKENDS) {
           // where dY went through an AbsTopK (every layer's four weights with activation sparsity;
           // never lm_head, whose dY is the logits' gradient).
           expect(calls.spmmNT).toBe(6 * model.dims.nLayer + 1 + (4 * model.dims.nLayer + 1));
-          const sparseDy = model.config.afrac === null ? 0 : 4 * model.dims.nLayer;
-          expect(calls.addWeightGradSparseDy).toBe(sparseDy);
+          const sparseDy = sparseOperands(model).dy;
+          expect(calls.gemmSparseA).toBe(sparseDy);
           expect(calls.gemm).toBe(4 * model.dims.nLayer + 1 - sparseDy);
           const gradKeys = [...expected.keys()].filter((k) => k.startsWith("grad/"));
           expect([...grads.keys()].sort()).toEqual(gradKeys.map((k) => k.slice(5)).sort());
           for (const key of gradKeys) {
             const got = grads.get(key.slice(5))!.data;
             expect(relMaxError(got, expected.get(key)!.data), key).toBeLessThan(1e-4);
+          }
+        });
+
+        it("dense weights: products whose other operand went through an AbsTopK skip its zeros, and match the reference", () => {
+          const { be, calls } = counting(getBackend());
+          const fwd = forward(model, ids, b, t, {
+            targets,
+            keepCache: true,
+            sparseThreshold: 0,
+            backend: be,
+          });
+          const operands = sparseOperands(model);
+          // The forward's linear layers: c_attn (one product), c_proj, c_fc, c_proj per layer, and lm_head.
+          expect(calls.gemmSparseA).toBe(operands.x);
+          expect(calls.gemm).toBe(4 * model.dims.nLayer + 1 - operands.x);
+          expect(relMaxError(fwd.logits.data, expected.get("logits")!.data)).toBeLessThan(1e-5);
+          calls.gemm = calls.gemmSparseA = 0;
+          const { grads } = backward(model, fwd, { backend: be });
+          // dX and dW of each of those layers.
+          expect(calls.gemmSparseA).toBe(2 * operands.dy);
+          expect(calls.gemm).toBe(2 * (4 * model.dims.nLayer + 1 - operands.dy));
+          for (const key of [...expected.keys()].filter((k) => k.startsWith("grad/"))) {
+            expect(relMaxError(grads.get(key.slice(5))!.data, expected.get(key)!.data), key).toBeLessThan(
+              1e-4,
+            );
           }
         });
 

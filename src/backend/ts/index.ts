@@ -3,6 +3,7 @@ import { csrFromDense, countNonzero } from "../../tensor/sparse.js";
 import { absTopKForward, geluBackward, geluForward } from "./activations.js";
 import { attentionBackward, attentionForward } from "./attention.js";
 import { gemmTs } from "./gemm.js";
+import { gemmSparseATs } from "./gemm_sparse_a.js";
 import {
   addGatheredRows,
   addInto,
@@ -11,7 +12,7 @@ import {
   rmsNormForward,
   scatterAddRows,
 } from "./rows.js";
-import { addWeightGradSparseDyTs, sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
+import { sddmmTs, spmmNNTs, spmmNTTs } from "./sparse.js";
 import { crossEntropyTs } from "./train_cross_entropy.js";
 import {
   adamUpdateTs,
@@ -33,7 +34,7 @@ export const tsBackend: Backend = {
   spmmNT: spmmNTTs,
   spmmNN: spmmNNTs,
   sddmm: sddmmTs,
-  addWeightGradSparseDy: addWeightGradSparseDyTs,
+  gemmSparseA: gemmSparseATs,
   absTopK: absTopKForward,
   gelu: geluForward,
   geluBackward,

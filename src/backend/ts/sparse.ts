@@ -60,23 +60,3 @@ export function sddmmTs(
     }
   }
 }
-
-/** DW[rows, cols] += DYᵀ·X over DY's nonzeros, tokens in increasing order (Backend.addWeightGradSparseDy). */
-export function addWeightGradSparseDyTs(
-  n: number,
-  dy: Float32Array,
-  x: Float32Array,
-  rows: number,
-  cols: number,
-  dw: Float32Array,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const row = r * cols;
-    for (let t = 0; t < n; t++) {
-      const g = dy[t * rows + r];
-      if (g === 0) continue;
-      const xr = t * cols;
-      for (let c = 0; c < cols; c++) dw[row + c] += g * x[xr + c];
-    }
-  }
-}

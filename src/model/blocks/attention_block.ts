@@ -101,7 +101,16 @@ export function attentionBlockForward(
     }
   } else {
     const qkv = pass.temp("qkv", n * 3 * D); // (N, 3D): [q | k | v] per row
-    linearForward(be, { x: actIn, b: cAttnBias, n, dIn, dOut: 3 * D, out: qkv, ...cAttn });
+    linearForward(be, {
+      x: actIn,
+      b: cAttnBias,
+      n,
+      dIn,
+      dOut: 3 * D,
+      out: qkv,
+      ...cAttn,
+      xSparse: keptIn !== undefined,
+    });
     for (const [dst, offset] of parts) {
       be.copyBlock({
         src: qkv,

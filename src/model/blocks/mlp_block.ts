@@ -75,6 +75,7 @@ export function mlpBlockForward(
     dOut: dims.dMlp,
     out: u,
     ...pass.linearWeight(`${pre}.mlp.c_fc.weight`, dims.dMlp, dIn),
+    xSparse: keptIn !== undefined,
   });
   const aRaw = pass.temp("aRaw", n * dims.dMlp);
   if (config.activation_type === "gelu") be.gelu(u, aRaw, aRaw.length);
@@ -90,6 +91,7 @@ export function mlpBlockForward(
     dOut: dims.dModel,
     out: m,
     ...pass.linearWeight(`${pre}.mlp.c_proj.weight`, dims.dModel, dims.dMlp),
+    xSparse: keptNeuron !== undefined,
   });
   const keptOut = pass.topk("mlp_out", m, dims.dModel);
   const delta = hook("mlp.resid_delta", m);

@@ -22,6 +22,11 @@ export function linearForward(
     dOut: number;
     out: FloatArray;
     sparse?: SparseLinearWeight;
+    /**
+     * x went through an AbsTopK (most entries 0): a dense W then multiplies only x's nonzeros
+     * (Backend.gemmSparseA), the same sum without the zero terms.
+     */
+    xSparse?: boolean;
   },
 ): void {
   const { x, b, n, dIn, dOut, out } = o;
@@ -42,7 +47,11 @@ export function linearForward(
       });
     const w = o.w ?? (o.sparse ? csrToDense(o.sparse.csr) : undefined);
     if (!w) throw new Error("linearForward: needs the dense weight or its sparse form");
-    be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
+    if (o.xSparse && x instanceof Float32Array && w instanceof Float32Array && out instanceof Float32Array) {
+      be.gemmSparseA(false, true, n, dOut, dIn, x, w, out, b !== undefined);
+    } else {
+      be.gemm(false, true, n, dOut, dIn, x, w, out, b !== undefined);
+    }
   }
 }
 
@@ -51,7 +60,8 @@ export function linearForward(
  * Any of dx / dw / db may be omitted when that gradient is not needed. With `sparse` and Float32
  * data, dx runs on the sparse kernel (spmmNT with Wᵀ's CSR); dW stays the full dense product unless
  * weightGrad is "masked", which computes it only at W's nonzeros (SDDMM) and leaves the rest of dW as is.
- * The full product skips dy's zeros when the caller says dy is sparse (`dySparse`).
+ * The dense products (dx with a dense W, the full dW) skip dy's zeros when the caller says dy is
+ * sparse (`dySparse`).
  */
 export function linearBackward(
   be: Backend,
@@ -69,17 +79,20 @@ export function linearBackward(
     sparse?: SparseLinearWeight;
     weightGrad?: WeightGradMode;
     /**
-     * dy went through an AbsTopK (most entries 0): a dense dW then visits only dy's nonzeros
-     * (Backend.addWeightGradSparseDy), the same sum without the zero terms.
+     * dy went through an AbsTopK (most entries 0): the dense products then visit only dy's nonzeros
+     * (Backend.gemmSparseA), the same sums without the zero terms.
      */
     dySparse?: boolean;
   },
 ): void {
   const { dy, x, w, n, dIn, dOut } = o;
   const sparse = o.sparse && dy instanceof Float32Array && x instanceof Float32Array ? o.sparse : undefined;
+  const dySparse = o.dySparse && dy instanceof Float32Array ? dy : undefined;
   if (o.dx) {
     if (sparse && o.dx instanceof Float32Array) {
       be.spmmNT(n, dy as Float32Array, sparse.transposed(), o.dx, o.accumulateDx ?? false);
+    } else if (dySparse && w instanceof Float32Array && o.dx instanceof Float32Array) {
+      be.gemmSparseA(false, false, n, dIn, dOut, dySparse, w, o.dx, o.accumulateDx ?? false);
     } else {
       be.gemm(false, false, n, dIn, dOut, dy, w, o.dx, o.accumulateDx ?? false);
     }
@@ -87,13 +100,8 @@ export function linearBackward(
   if (o.dw) {
     if (sparse && o.weightGrad === "masked") {
       maskedWeightGrad(be, n, dy as Float32Array, x as Float32Array, sparse, o.dw);
-    } else if (
-      o.dySparse &&
-      dy instanceof Float32Array &&
-      x instanceof Float32Array &&
-      o.dw instanceof Float32Array
-    ) {
-      be.addWeightGradSparseDy(n, dy, x, dOut, dIn, o.dw);
+    } else if (dySparse && x instanceof Float32Array && o.dw instanceof Float32Array) {
+      be.gemmSparseA(true, false, dOut, dIn, n, dySparse, x, o.dw, true);
     } else {
       be.gemm(true, false, dOut, dIn, n, dy, x, o.dw, true);
     }
