@@ -1,6 +1,6 @@
 // C (+)= op(A)·op(B) over the nonzeros of A (gemm_sparse_a.h).
 //
-// C is cut into chunks of kRowChunk rows, one thread each, and the inner index p into blocks of
+// C is cut into chunks of up to kRowChunk rows, one thread each, and the inner index p into blocks of
 // kInnerBlock. Per row chunk and inner block, A's nonzeros are listed row by row of C (p ascending);
 // then, one strip of kStrip columns at a time, every row of the chunk loads its strip of C into
 // registers, adds value·op(B)[p, strip] for each of its listed p, and stores it back. So each
@@ -137,10 +137,12 @@ void addRowsRest(const ChunkLists& l, int i0, int i1, const float* b, int ldb, i
 template <bool kTransA>
 bool gemmSparseAT(int m, int n, int k, const float* a, const float* bp, int ldb, float* c, int threads) {
   const int lda = kTransA ? m : k;
-  const int rowChunks = (m + kRowChunk - 1) / kRowChunk;
+  // Up to kRowChunk rows a chunk, fewer when that leaves a thread without work (a few hundred rows).
+  const int chunkRows = std::clamp((m + 4 * threads - 1) / (4 * threads), 16, kRowChunk);
+  const int rowChunks = (m + chunkRows - 1) / chunkRows;
   std::atomic<bool> ok{true};
   parallelFor(rowChunks, threads, [&](int chunk) {
-    const int i0 = chunk * kRowChunk, i1 = std::min(m, i0 + kRowChunk);
+    const int i0 = chunk * chunkRows, i1 = std::min(m, i0 + chunkRows);
     if (!t_lists) t_lists.reset(new (std::nothrow) ChunkLists);
     if (!t_lists) {
       ok.store(false);
