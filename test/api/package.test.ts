@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -120,6 +120,16 @@ describe("the packed package, installed and imported with its types", () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/mistyped\.ts\(4,20\): error TS2345: .*'TokenInput'/);
     expect(bad.stdout).toMatch(/mistyped\.ts\(5,30\): error TS2322: .*'HookFilter \| undefined'/);
+  });
+
+  it("the csp bin is executable as built: npx runs it through a link, which needs the mode bit", () => {
+    // A link npx made earlier for the same path is not remade, and tsc writes files 0644: a clone in
+    // a path npx had seen before found `csp` not executable (sh: csp: Permission denied).
+    const bin = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).bin.csp as string;
+    expect(statSync(join(REPO, bin)).mode & 0o111).toBe(0o111);
+    const direct = run(join(REPO, bin), ["--help"], REPO);
+    expect(direct.status, direct.output).toBe(0);
+    expect(direct.stdout).toMatch(/Usage: csp/);
   });
 
   it("the csp command runs from the package with only its declared dependencies", () => {
