@@ -148,9 +148,11 @@ void runKernel(Args& args, F kernel) {
   if (!ok) args.outOfMemory();
 }
 
-// gemm(transA, transB, m, n, k, a, b, c, accumulate)
+// gemm(transA, transB, m, n, k, a, b, c, accumulate) and gemmSparseA (the same arguments; only A's
+// nonzeros count).
+template <bool kSparseA>
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Args args(info, "gemm");
+  Args args(info, kSparseA ? "gemmSparseA" : "gemm");
   if (!args.count(9)) return info.Env().Undefined();
   const bool ta = args.boolean(0, "transA"), tb = args.boolean(1, "transB");
   const int m = args.dim(2, "m"), n = args.dim(3, "n"), k = args.dim(4, "k");
@@ -161,7 +163,9 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   args.disjoint(c, mul(m, n) * 4, "C", a, mul(m, k) * 4, "A");
   args.disjoint(c, mul(m, n) * 4, "C", b, mul(k, n) * 4, "B");
   if (args.failed()) return info.Env().Undefined();
-  runKernel(args, [&] { return csp::gemm(ta, tb, m, n, k, a, b, c, acc); });
+  runKernel(args, [&] {
+    return kSparseA ? csp::gemmSparseA(ta, tb, m, n, k, a, b, c, acc) : csp::gemm(ta, tb, m, n, k, a, b, c, acc);
+  });
   return info.Env().Undefined();
 }
 
@@ -221,23 +225,6 @@ Napi::Value Sddmm(const Napi::CallbackInfo& info) {
   if (args.failed()) return info.Env().Undefined();
   const csp::CsrView pattern{rows, cols, ptr, idx, nullptr};
   runKernel(args, [&] { return csp::sddmm(m, dy, x, pattern, out); });
-  return info.Env().Undefined();
-}
-
-// gemmSparseA(transA, transB, m, n, k, A, B, C, accumulate): gemm's arguments; only A's nonzeros count.
-Napi::Value GemmSparseA(const Napi::CallbackInfo& info) {
-  Args args(info, "gemmSparseA");
-  if (!args.count(9)) return info.Env().Undefined();
-  const bool ta = args.boolean(0, "transA"), tb = args.boolean(1, "transB");
-  const int m = args.dim(2, "m"), n = args.dim(3, "n"), k = args.dim(4, "k");
-  const float* a = args.f32(5, "A", mul(m, k));
-  const float* b = args.f32(6, "B", mul(k, n));
-  float* c = args.f32(7, "C", mul(m, n));
-  const bool acc = args.boolean(8, "accumulate");
-  args.disjoint(c, mul(m, n) * 4, "C", a, mul(m, k) * 4, "A");
-  args.disjoint(c, mul(m, n) * 4, "C", b, mul(k, n) * 4, "B");
-  if (args.failed()) return info.Env().Undefined();
-  runKernel(args, [&] { return csp::gemmSparseA(ta, tb, m, n, k, a, b, c, acc); });
   return info.Env().Undefined();
 }
 
@@ -798,11 +785,11 @@ Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
 // ===================================================================================================
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
+  exports.Set("gemm", Napi::Function::New(env, Gemm<false>, "gemm"));
   exports.Set("spmmNT", Napi::Function::New(env, Spmm<false>, "spmmNT"));
   exports.Set("spmmNN", Napi::Function::New(env, Spmm<true>, "spmmNN"));
   exports.Set("sddmm", Napi::Function::New(env, Sddmm, "sddmm"));
-  exports.Set("gemmSparseA", Napi::Function::New(env, GemmSparseA, "gemmSparseA"));
+  exports.Set("gemmSparseA", Napi::Function::New(env, Gemm<true>, "gemmSparseA"));
   exports.Set("absTopK", Napi::Function::New(env, AbsTopK, "absTopK"));
   exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
   exports.Set("geluBackward", Napi::Function::New(env, GeluBackward, "geluBackward"));

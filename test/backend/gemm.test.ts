@@ -1,37 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackend, setBackend } from "../../src/backend/index.js";
 import { nativeThreads } from "../../src/backend/native.js";
-import { backendsUnderTest, expectClose, randomF32, type Expected } from "./helpers.js";
-
-/** op(A)·op(B) (+ C0) by the textbook triple loop in float64, with Σ|terms| for the tolerance. */
-function naiveGemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: Float32Array,
-  b: Float32Array,
-  c0: Float32Array | null,
-): Expected {
-  const value = new Float64Array(m * n);
-  const scale = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = c0 ? c0[i * n + j] : 0;
-      let abs = Math.abs(s);
-      for (let p = 0; p < k; p++) {
-        const av = transA ? a[p * m + i] : a[i * k + p];
-        const bv = transB ? b[j * k + p] : b[p * n + j];
-        s += av * bv;
-        abs += Math.abs(av * bv);
-      }
-      value[i * n + j] = s;
-      scale[i * n + j] = abs;
-    }
-  }
-  return { value, scale, terms: k + 1 };
-}
+import { backendsUnderTest, expectClose, naiveGemm, randomF32 } from "./helpers.js";
 
 const MODES = [
   { transA: false, transB: false },

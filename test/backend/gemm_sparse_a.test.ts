@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getBackend, setBackend } from "../../src/backend/index.js";
 import { nativeThreads } from "../../src/backend/native.js";
-import { backendsUnderTest, expectClose, nativeUnderTest, randomF32, type Expected } from "./helpers.js";
+import {
+  backendsUnderTest,
+  expectClose,
+  GEMM_TRANSPOSES,
+  naiveGemm,
+  nativeUnderTest,
+  randomF32,
+} from "./helpers.js";
 
 // gemmSparseA: C (+)= op(A)·op(B) over A's nonzeros, against a float64 reference of the dense product,
 // on both backends and in gemm's four layouts; then the native kernel's own promises (thread count,
@@ -12,33 +19,6 @@ function sparse(count: number, density: number, seed: number): Float32Array {
   const values = randomF32(count, seed);
   const keep = randomF32(count, seed + 1);
   return values.map((v, i) => (Math.abs(keep[i]) < density ? v : 0));
-}
-
-/** C0 (if accumulating) + op(A)·op(B) in float64, with the scale of the terms for the tolerance. */
-function denseReference(
-  transA: boolean,
-  transB: boolean,
-  [m, n, k]: [number, number, number],
-  a: Float32Array,
-  b: Float32Array,
-  c0: Float32Array | undefined,
-): Expected {
-  const value = new Float64Array(m * n);
-  const scale = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = c0 ? c0[i * n + j] : 0;
-      let abs = Math.abs(s);
-      for (let p = 0; p < k; p++) {
-        const term = (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j]);
-        s += term;
-        abs += Math.abs(term);
-      }
-      value[i * n + j] = s;
-      scale[i * n + j] = abs;
-    }
-  }
-  return { value, scale, terms: k + 1 };
 }
 
 // [m, n, k]: whole strips and blocks; rows not a multiple of the row chunk and columns with a short
@@ -56,12 +36,7 @@ for (const name of backendsUnderTest()) {
   describe(`gemmSparseA on the ${name} backend`, () => {
     beforeAll(() => void setBackend(name));
 
-    for (const [transA, transB] of [
-      [true, false],
-      [false, false],
-      [false, true],
-      [true, true],
-    ] as const) {
+    for (const [transA, transB] of GEMM_TRANSPOSES) {
       for (const shape of SHAPES) {
         const [m, n, k] = shape;
         for (const accumulate of [true, false]) {
@@ -69,7 +44,7 @@ for (const name of backendsUnderTest()) {
             const a = sparse(m * k, 0.25, m + k);
             const b = randomF32(k * n, n + 7);
             const c = randomF32(m * n, 99);
-            const expected = denseReference(transA, transB, shape, a, b, accumulate ? c : undefined);
+            const expected = naiveGemm(transA, transB, m, n, k, a, b, accumulate ? c : null);
             getBackend().gemmSparseA(transA, transB, m, n, k, a, b, c, accumulate);
             expectClose(c, expected, `${name} ${m}×${n}×${k}`);
           });
@@ -80,29 +55,21 @@ for (const name of backendsUnderTest()) {
     it("an all-zero A leaves C as it was when accumulating, bit for bit, and writes zeros when not", () => {
       const c = randomF32(20 * 30, 5);
       const before = c.slice();
-      getBackend().gemmSparseA(
-        true,
-        false,
-        20,
-        30,
-        40,
-        new Float32Array(40 * 20),
-        randomF32(40 * 30, 6),
-        c,
-        true,
-      );
+      const zeroA = (accumulate: boolean) =>
+        getBackend().gemmSparseA(
+          true,
+          false,
+          20,
+          30,
+          40,
+          new Float32Array(40 * 20),
+          randomF32(40 * 30, 6),
+          c,
+          accumulate,
+        );
+      zeroA(true);
       expect(c).toEqual(before);
-      getBackend().gemmSparseA(
-        true,
-        false,
-        20,
-        30,
-        40,
-        new Float32Array(40 * 20),
-        randomF32(40 * 30, 6),
-        c,
-        false,
-      );
+      zeroA(false);
       expect(c).toEqual(new Float32Array(20 * 30));
     });
   });

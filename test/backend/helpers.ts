@@ -108,3 +108,33 @@ export function expectClose(actual: ArrayLike<number>, expected: Expected, what:
     }
   }
 }
+
+/** op(A)·op(B) (+ C0) by the textbook triple loop in float64, with Σ|terms| for the tolerance. */
+export function naiveGemm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c0: Float32Array | null,
+): Expected {
+  const value = new Float64Array(m * n);
+  const scale = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = c0 ? c0[i * n + j] : 0;
+      let abs = Math.abs(s);
+      for (let p = 0; p < k; p++) {
+        const av = transA ? a[p * m + i] : a[i * k + p];
+        const bv = transB ? b[j * k + p] : b[p * n + j];
+        s += av * bv;
+        abs += Math.abs(av * bv);
+      }
+      value[i * n + j] = s;
+      scale[i * n + j] = abs;
+    }
+  }
+  return { value, scale, terms: k + 1 };
+}
