@@ -7,7 +7,7 @@
 // first `npx csp` after `npm install` start at once instead of rebuilding everything (~35 s).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,13 +43,12 @@ function sourceHash() {
 }
 
 const hash = sourceHash();
-const mainJs = join(root, "dist", "src", "cli", "main.js");
-const built = existsSync(mainJs) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === hash;
+const built =
+  existsSync(join(root, "dist", "src", "cli", "main.js")) &&
+  existsSync(stampFile) &&
+  readFileSync(stampFile, "utf8").trim() === hash;
 if (built) {
   console.log("prepare: dist/ is up to date with the sources (npm run build rebuilds it)");
-  // The bin must be executable whoever wrote dist/ (tsc writes it 0644): npx runs it through a link
-  // it made once and does not remake (a clone in a path npx has seen before found `csp` not executable).
-  chmodSync(mainJs, 0o755);
 } else {
   const npm = process.env.npm_execpath;
   const r = npm

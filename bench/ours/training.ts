@@ -47,8 +47,8 @@ function trainStepMode(mode: SparseTrainingMode): OursTraining {
     name: mode,
     description:
       mode === "exact"
-        ? `src/train/step.ts trainStep, --mode exact: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (dense GEMM above), dense weight gradients (skipping dy's zeros where dy went through an AbsTopK) and Adam moments every step (the reference's numbers)`
-        : `src/train/step.ts trainStep, --mode fast: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (dense GEMM above); the weight gradient of those matrices only at kept weights (SDDMM) except every dense_grad_every-th step, of denser ones (early in the anneal) dense; dense Adam moments`,
+        ? `src/train/step.ts trainStep, --mode exact: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (above it dense products, skipping the zeros of an operand that went through an AbsTopK), dense weight gradients (skipping dy's zeros where dy went through an AbsTopK) and Adam moments every step (the reference's numbers)`
+        : `src/train/step.ts trainStep, --mode fast: forward and input gradients on the CSR kernels for weight matrices at most ${DEFAULT_SPARSE_THRESHOLD} dense (above it dense products, skipping the zeros of an operand that went through an AbsTopK); the weight gradient of those matrices only at kept weights (SDDMM) except every dense_grad_every-th step, of denser ones (early in the anneal) dense; dense Adam moments`,
     create(model, train, threads) {
       setBackend("native");
       nativeThreads(threads);

@@ -60,30 +60,12 @@ void listChunk(const float* a, int lda, int i0, int i1, int p0, int p1, ChunkLis
   if constexpr (kTransA) {
     for (int p = p0; p < p1; p++) {
       const float* d = a + static_cast<size_t>(p) * lda + i0;
-      int r = 0;
-      for (; r + kVL <= rows; r += kVL) {
-        for (uint32_t bits = nonzeroLaneBits(d + r); bits != 0; bits &= bits - 1) {
-          const int at = r + __builtin_ctz(bits);
-          put(at, p, d[at]);
-        }
-      }
-      for (; r < rows; r++) {
-        if (d[r] != 0.0f) put(r, p, d[r]);
-      }
+      forEachNonzero(d, rows, [&](int r) { put(r, p, d[r]); });
     }
   } else {
     for (int r = 0; r < rows; r++) {
-      const float* d = a + static_cast<size_t>(i0 + r) * lda;
-      int p = p0;
-      for (; p + kVL <= p1; p += kVL) {
-        for (uint32_t bits = nonzeroLaneBits(d + p); bits != 0; bits &= bits - 1) {
-          const int at = p + __builtin_ctz(bits);
-          put(r, at, d[at]);
-        }
-      }
-      for (; p < p1; p++) {
-        if (d[p] != 0.0f) put(r, p, d[p]);
-      }
+      const float* d = a + static_cast<size_t>(i0 + r) * lda + p0;
+      forEachNonzero(d, p1 - p0, [&](int q) { put(r, p0 + q, d[q]); });
     }
   }
 }

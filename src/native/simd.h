@@ -390,6 +390,19 @@ inline uint32_t laneBits(const vi& mask) {
 // Bit l set where p[l] != 0 (NaN counts, −0 does not), for the kVL floats at p.
 inline uint32_t nonzeroLaneBits(const float* p) { return laneBits((vloadBits(p) & 0x7fffffff) != vi{}); }
 
+// Calls f(i) for every i in [0, n) with p[i] != 0 (NaN counts, −0 does not), i increasing: whole
+// vectors by their nonzero lanes, then the tail one by one.
+template <typename F>
+inline void forEachNonzero(const float* p, int n, F f) {
+  int i = 0;
+  for (; i + kVL <= n; i += kVL) {
+    for (uint32_t bits = nonzeroLaneBits(p + i); bits != 0; bits &= bits - 1) f(i + __builtin_ctz(bits));
+  }
+  for (; i < n; i++) {
+    if (p[i] != 0.0f) f(i);
+  }
+}
+
 #if defined(__AVX2__) && !defined(__AVX512F__)
 // AVX2 has no compress instruction. For each set of 8 lanes (a bit mask), the permutation that moves
 // those lanes, in order, to the front: _mm256_permutevar8x32_epi32(v, kLeftPack.lanes[bits]).

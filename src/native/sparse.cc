@@ -338,20 +338,10 @@ int64_t denseToCsr(const float* dense, int rows, int cols, int32_t* rowPtr, int3
     for (int r = rowBegin(chunk); r < rowBegin(chunk + 1); r++) {
       const float* row = dense + static_cast<int64_t>(r) * cols;
       const size_t before = idx.size();
-      int c = 0;
-      for (; c + kVL <= cols; c += kVL) {
-        for (uint32_t bits = nonzeroLaneBits(row + c); bits != 0; bits &= bits - 1) {
-          const int l = __builtin_ctz(bits);
-          idx.push_back(c + l);
-          val.push_back(row[c + l]);
-        }
-      }
-      for (; c < cols; c++) {
-        if (row[c] != 0.0f) {
-          idx.push_back(c);
-          val.push_back(row[c]);
-        }
-      }
+      forEachNonzero(row, cols, [&](int c) {
+        idx.push_back(c);
+        val.push_back(row[c]);
+      });
       rowPtr[r + 1] = static_cast<int32_t>(idx.size() - before);
     }
   });
